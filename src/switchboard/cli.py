@@ -1,0 +1,148 @@
+"""The `switchboard` command: serve, migrate, and manage sources from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from switchboard.settings import Settings, get_settings
+
+
+def _print(args: argparse.Namespace, records: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(records, indent=2, default=str))
+    else:
+        print(text)
+
+
+def _source_record(source: Any) -> dict[str, Any]:
+    from switchboard.sources.schemas import SourceOut
+
+    return SourceOut.of(source).model_dump(mode="json")
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.db.migrate import downgrade, upgrade
+
+    if args.downgrade:
+        downgrade(settings.database_url, args.downgrade)
+    else:
+        upgrade(settings.database_url, args.revision)
+    print(f"database migrated ({args.downgrade or args.revision})")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from switchboard.bootstrap import first_start
+    from switchboard.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    try:
+        welcome = first_start(
+            make_sessionmaker(engine), static_token_set=settings.admin_token is not None
+        )
+    finally:
+        engine.dispose()
+    base = f"http://{args.host}:{args.port}"
+    if welcome is not None:
+        print("Switchboard first start.", flush=True)
+        if welcome.admin_token:
+            print(f"  Admin API token (shown once): {welcome.admin_token}", flush=True)
+        else:
+            print("  Admin API token: the value of SWITCHBOARD_ADMIN_TOKEN", flush=True)
+        print(f"  Demo source write key:        {welcome.demo_write_key}", flush=True)
+        print(
+            f"  Try: curl -u {welcome.demo_write_key}: {base}/v1/track "
+            """-d '{"userId":"u1","event":"Hello"}'""",
+            flush=True,
+        )
+    uvicorn.run(
+        "switchboard.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,  # X-Forwarded-* is trusted only per SWITCHBOARD_TRUSTED_PROXIES
+    )
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.db.engine import make_engine, make_sessionmaker
+    from switchboard.sources import service
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            if args.action == "create":
+                source = service.create_source(session, args.name)
+                session.commit()
+                record = _source_record(source)
+                _print(args, record, f"{record['id']}\t{record['name']}\t{record['write_key']}")
+            elif args.action == "list":
+                records = [_source_record(s) for s in service.list_sources(session)]
+                lines = [f"{r['id']}\t{r['name']}\t{r['write_key']}" for r in records]
+                _print(args, records, "\n".join(lines) if lines else "no sources")
+            else:
+                found = service.get_source(session, args.id)
+                if found is None:
+                    print(f"source {args.id} not found", file=sys.stderr)
+                    return 1
+                service.rotate_key(session, found, timedelta(seconds=args.grace_seconds))
+                session.commit()
+                record = _source_record(found)
+                _print(args, record, record["write_key"])
+    finally:
+        engine.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server (tracking API + admin)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("--revision", default="head")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="go down to REVISION instead")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    sources = commands.add_parser("sources", help="manage sources and write keys")
+    actions = sources.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a source and print its write key")
+    create.add_argument("name")
+    create.add_argument("--json", action="store_true")
+    listing = actions.add_parser("list", help="list sources")
+    listing.add_argument("--json", action="store_true")
+    rotate = actions.add_parser("rotate-key", help="give a source a new write key")
+    rotate.add_argument("id", type=int)
+    rotate.add_argument(
+        "--grace-seconds", type=int, default=86400, help="how long old keys keep working"
+    )
+    rotate.add_argument("--json", action="store_true")
+    sources.set_defaults(handler=cmd_sources)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    code: int = args.handler(args, settings)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

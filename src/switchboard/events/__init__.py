@@ -1,0 +1,1 @@
+"""Stored events: what the tracking API accepted, and what it rejected with the reason."""

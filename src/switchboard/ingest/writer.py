@@ -1,0 +1,309 @@
+"""Group commit: many concurrent requests share one INSERT and one COMMIT.
+
+One commit per request caps Postgres at a few thousand rows a second on a small machine;
+one multi-row `INSERT … ON CONFLICT DO NOTHING` per flush does several times that. Requests
+put their rows on a queue and await a future; writer threads take whatever has queued up
+(no waiting to fill a batch: the batch is whatever arrived during the previous commit),
+insert it in one transaction, commit, and only then resolve the futures. So a request is
+answered 200 only after its events are durable.
+
+A flush that fails for a reason other than the connection is retried one request at a
+time, so one bad request can never fail the others that shared its flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, Text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+
+from switchboard.db.base import BigId, UTCDateTime
+from switchboard.ingest.rows import EventRow, RejectedRow
+
+log = logging.getLogger(__name__)
+
+#: Called after each commit with the ids of the events it inserted (the route job hook).
+CommitHook = Callable[[list[int]], None]
+
+# Write-side views of the tables: the payload arrives as JSON text already serialized by
+# orjson, so the writer binds text instead of re-encoding a dict.
+_write_metadata = MetaData()
+_events_sqlite = Table(
+    "events",
+    _write_metadata,
+    Column("id", BigId, primary_key=True),
+    Column("source_id", Integer),
+    Column("type", String),
+    Column("event_name", String),
+    Column("user_id", String),
+    Column("anonymous_id", String),
+    Column("message_id", String),
+    Column("original_timestamp", UTCDateTime),
+    Column("timestamp", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("received_at", UTCDateTime),
+    Column("payload", Text),
+)
+_rejected_sqlite = Table(
+    "rejected_events",
+    _write_metadata,
+    Column("id", BigId, primary_key=True),
+    Column("source_id", Integer),
+    Column("received_at", UTCDateTime),
+    Column("reason", Text),
+    Column("type", String),
+    Column("message_id", String),
+    Column("payload", Text),
+)
+
+_EVENT_COLUMNS = (
+    "source_id, type, event_name, user_id, anonymous_id, message_id, "
+    "original_timestamp, timestamp, sent_at, received_at, payload"
+)
+# One statement whatever the row count: arrays in, unnest, insert, skip duplicates.
+_PG_INSERT_EVENTS = (
+    f"INSERT INTO events ({_EVENT_COLUMNS}) "
+    "SELECT s, t, e, u, a, m, ot, ts, sa, ra, p::jsonb FROM unnest("
+    "%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[]"
+    ") AS x(s, t, e, u, a, m, ot, ts, sa, ra, p) "
+    "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING id"
+)
+_PG_INSERT_REJECTED = (
+    "INSERT INTO rejected_events (source_id, received_at, reason, type, message_id, payload) "
+    "SELECT s, ra, r, t, m, p::jsonb FROM unnest("
+    "%s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[]"
+    ") AS x(s, ra, r, t, m, p)"
+)
+
+
+class WriterClosed(RuntimeError):
+    """The writer is stopped and takes no more rows."""
+
+
+@dataclass(slots=True)
+class WriteResult:
+    inserted_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Pending:
+    events: Sequence[EventRow]
+    rejected: Sequence[RejectedRow]
+    future: asyncio.Future[WriteResult]
+    loop: asyncio.AbstractEventLoop
+    result: WriteResult = field(default_factory=WriteResult)
+    error: BaseException | None = None
+
+
+def _insert_events_postgres(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
+    params = (
+        [r.source_id for r in rows],
+        [r.type for r in rows],
+        [r.event_name for r in rows],
+        [r.user_id for r in rows],
+        [r.anonymous_id for r in rows],
+        [r.message_id for r in rows],
+        [r.original_timestamp for r in rows],
+        [r.timestamp for r in rows],
+        [r.sent_at for r in rows],
+        [r.received_at for r in rows],
+        [r.payload for r in rows],
+    )
+    return [row[0] for row in conn.exec_driver_sql(_PG_INSERT_EVENTS, params)]
+
+
+def _insert_rejected_postgres(conn: Connection, rows: Sequence[RejectedRow]) -> None:
+    conn.exec_driver_sql(
+        _PG_INSERT_REJECTED,
+        (
+            [r.source_id for r in rows],
+            [r.received_at for r in rows],
+            [r.reason for r in rows],
+            [r.type for r in rows],
+            [r.message_id for r in rows],
+            [r.payload for r in rows],
+        ),
+    )
+
+
+def _insert_events_sqlite(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
+    statement = (
+        sqlite_insert(_events_sqlite)
+        .on_conflict_do_nothing(index_elements=["source_id", "message_id"])
+        .returning(_events_sqlite.c.id)
+    )
+    values = [
+        {
+            "source_id": r.source_id,
+            "type": r.type,
+            "event_name": r.event_name,
+            "user_id": r.user_id,
+            "anonymous_id": r.anonymous_id,
+            "message_id": r.message_id,
+            "original_timestamp": r.original_timestamp,
+            "timestamp": r.timestamp,
+            "sent_at": r.sent_at,
+            "received_at": r.received_at,
+            "payload": r.payload,
+        }
+        for r in rows
+    ]
+    return [row[0] for row in conn.execute(statement, values)]
+
+
+def _insert_rejected_sqlite(conn: Connection, rows: Sequence[RejectedRow]) -> None:
+    conn.execute(
+        _rejected_sqlite.insert(),
+        [
+            {
+                "source_id": r.source_id,
+                "received_at": r.received_at,
+                "reason": r.reason,
+                "type": r.type,
+                "message_id": r.message_id,
+                "payload": r.payload,
+            }
+            for r in rows
+        ],
+    )
+
+
+class GroupCommitWriter:
+    """Writes event rows in shared transactions; see the module docstring."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        writers: int = 1,
+        max_rows_per_commit: int = 2000,
+        on_commit: CommitHook | None = None,
+    ) -> None:
+        self._engine = engine
+        self._writers = max(1, writers)
+        self._max_rows = max_rows_per_commit
+        self._on_commit = on_commit
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._closed = True
+        postgres = engine.dialect.name == "postgresql"
+        self._insert_events = _insert_events_postgres if postgres else _insert_events_sqlite
+        self._insert_rejected = _insert_rejected_postgres if postgres else _insert_rejected_sqlite
+
+    def start(self) -> None:
+        self._closed = False
+        for n in range(self._writers):
+            thread = threading.Thread(target=self._run, name=f"switchboard-writer-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Refuse new rows, write everything already queued, then end the threads."""
+        self._closed = True
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    async def write(
+        self, events: Sequence[EventRow], rejected: Sequence[RejectedRow] = ()
+    ) -> WriteResult:
+        """Return once `events` and `rejected` are committed; raise if they could not be."""
+        if self._closed:
+            raise WriterClosed("the ingest writer is stopped")
+        if not events and not rejected:
+            return WriteResult()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[WriteResult] = loop.create_future()
+        self._queue.put(_Pending(events, rejected, future, loop))
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()  # blocks: no polling while idle
+            if first is None:
+                return
+            group = [first]
+            rows = len(first.events) + len(first.rejected)
+            stop = False
+            while rows < self._max_rows:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+                rows += len(more.events) + len(more.rejected)
+            self._flush(group)
+            if stop:
+                return
+
+    def _flush(self, group: list[_Pending]) -> None:
+        try:
+            self._commit(group)
+        except DBAPIError as exc:
+            if len(group) == 1 or exc.connection_invalidated:
+                for pending in group:
+                    pending.error = exc
+            else:
+                # Find the request that broke the shared flush; the others still land.
+                log.warning("group flush failed (%s); retrying request by request", exc.orig)
+                for pending in group:
+                    try:
+                        self._commit([pending])
+                    except Exception as single_exc:  # noqa: BLE001 - reported to that request
+                        pending.error = single_exc
+        except Exception as exc:  # noqa: BLE001 - every waiter must hear about it
+            log.exception("ingest writer failed")
+            for pending in group:
+                pending.error = exc
+        self._resolve(group)
+
+    def _commit(self, group: list[_Pending]) -> None:
+        events = [row for pending in group for row in pending.events]
+        rejected = [row for pending in group for row in pending.rejected]
+        with self._engine.begin() as conn:
+            ids = self._insert_events(conn, events) if events else []
+            if rejected:
+                self._insert_rejected(conn, rejected)
+        # Ids are not attributed per request (duplicates are skipped); the whole flush's
+        # ids go to the hook, and each request learns only that its rows are durable.
+        if len(group) == 1:
+            group[0].result.inserted_ids = ids
+        if self._on_commit is not None and ids:
+            try:
+                self._on_commit(ids)
+            except Exception:  # the events are committed; the scheduler will route them
+                log.exception("post-commit hook failed")
+
+    @staticmethod
+    def _resolve(group: list[_Pending]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
+        for pending in group:
+            by_loop.setdefault(pending.loop, []).append(pending)
+        for loop, items in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle, items)
+            except RuntimeError:  # that loop has closed; nobody is waiting any more
+                log.warning("dropped the answer to %d requests: their loop closed", len(items))
+
+
+def _settle(items: list[_Pending]) -> None:
+    for pending in items:
+        if pending.future.done():  # the request was cancelled (client went away)
+            continue
+        if pending.error is not None:
+            pending.future.set_exception(pending.error)
+        else:
+            pending.future.set_result(pending.result)

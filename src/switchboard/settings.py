@@ -1,0 +1,85 @@
+"""Runtime configuration: one pydantic-settings class read from `SWITCHBOARD_*` variables.
+
+Nothing here is read at import time; callers build a `Settings` with `get_settings()` (the
+CLI and the app factory) or construct one directly (tests).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network, ip_network
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+Network = IPv4Network | IPv6Network
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; see docs/configuration.md for each variable."""
+
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./switchboard.db",
+        description="SQLAlchemy URL: sqlite:///path for the embedded mode, postgresql+psycopg://… in production.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for the RQ queue; unset means the in-process executor."
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="A static bearer token for the admin API (automation)."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Key for sessions and for encrypting destination secrets."
+    )
+    allow_private_destinations: bool = False
+    public_url: str | None = Field(
+        default=None,
+        description="How clients reach this server (https://cdp.example.com); used in the "
+        "analytics.js settings. Unset: taken from each request's Host and scheme.",
+    )
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or CIDRs whose X-Forwarded-For/-Proto are believed.",
+    )
+    ingest_writers: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="Group-commit writer connections per process; 0 picks 2 for Postgres, 1 for SQLite.",
+    )
+    ingest_max_rows_per_commit: int = Field(default=2000, ge=1, le=20000)
+    write_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a write-key lookup is cached per process (revocation delay).",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [
+                ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+            ]
+        return value
+
+    @field_validator("admin_token", "secret_key")
+    @classmethod
+    def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDERS:
+            raise ValueError("is a placeholder; set a real random value")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "changethis", "secret", "password", "admin"}
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the environment (and explicit overrides, which win) into a validated `Settings`."""
+    return Settings(**overrides)  # type: ignore[arg-type]

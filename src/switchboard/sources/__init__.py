@@ -1,0 +1,1 @@
+"""Sources: where events come from, each with one or more write keys."""
