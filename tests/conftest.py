@@ -1,0 +1,127 @@
+"""Shared fixtures: a migrated database per backend, a live server, a source to send to.
+
+Every database test runs on SQLite; with SWITCHBOARD_TEST_DATABASE_URL set it runs on
+Postgres too. With SWITCHBOARD_TEST_REQUIRE_SERVICES=1 (CI) an unreachable service fails
+the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from switchboard.db.engine import make_engine, make_sessionmaker
+from switchboard.db.migrate import upgrade
+from switchboard.settings import Settings
+from switchboard.sources.service import create_source, current_key
+from tests.servers import RunningServer, running_server
+
+PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL")
+REQUIRE_SERVICES = os.environ.get("SWITCHBOARD_TEST_REQUIRE_SERVICES") == "1"
+BACKENDS = ["sqlite", "postgres"]
+_TABLES = ("rejected_events", "events", "write_keys", "sources", "api_tokens")
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+def postgres_or_skip() -> str:
+    if PG_URL is None:
+        if REQUIRE_SERVICES:
+            pytest.fail("SWITCHBOARD_TEST_DATABASE_URL is required in CI")
+        pytest.skip("set SWITCHBOARD_TEST_DATABASE_URL to run against Postgres")
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    url = postgres_or_skip()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "switchboard.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_migrated")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@dataclass
+class SourceRef:
+    id: int
+    write_key: str
+
+
+@pytest.fixture
+def source(session: Session) -> SourceRef:
+    created = create_source(session, "Website")
+    session.commit()
+    return SourceRef(created.id, current_key(created).key)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
+        write_key_cache_seconds=0,
+    )
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[RunningServer]:
+    with running_server(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        yield http
+
+
+@pytest.fixture
+def admin(server: RunningServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=server.url, timeout=10, headers=headers) as http:
+        yield http
