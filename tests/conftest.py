@@ -125,3 +125,8 @@ def admin(server: RunningServer) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=server.url, timeout=10, headers=headers) as http:
         yield http
+
+
+@pytest.fixture
+def server_url(server: RunningServer) -> str:
+    return server.url

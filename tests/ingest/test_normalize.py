@@ -143,7 +143,13 @@ def test_batch_context_and_integrations_merge_and_the_event_wins() -> None:
 
 def test_extra_keys_and_nulls_are_kept_and_numbers_become_strings() -> None:
     row = accepted(
-        {"userId": 42, "anonymousId": None, "event": "E", "_metadata": {"a": 1}, "channel": "server"}
+        {
+            "userId": 42,
+            "anonymousId": None,
+            "event": "E",
+            "_metadata": {"a": 1},
+            "channel": "server",
+        }
     )
     body = payload(row)
     assert row.user_id == "42"
