@@ -194,6 +194,9 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._closed = True
+        #: Transactions committed and rows offered so far (group commit shows as commits < requests).
+        self.commits = 0
+        self.requests = 0
         postgres = engine.dialect.name == "postgresql"
         self._insert_events = _insert_events_postgres if postgres else _insert_events_sqlite
         self._insert_rejected = _insert_rejected_postgres if postgres else _insert_rejected_sqlite
@@ -277,6 +280,8 @@ class GroupCommitWriter:
             ids = self._insert_events(conn, events) if events else []
             if rejected:
                 self._insert_rejected(conn, rejected)
+        self.commits += 1
+        self.requests += len(group)
         # Ids are not attributed per request (duplicates are skipped); the whole flush's
         # ids go to the hook, and each request learns only that its rows are durable.
         if len(group) == 1:
