@@ -19,6 +19,13 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _scalar(row: tuple[object, ...] | None) -> int:
+    value = row[0] if row else 0
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer from Postgres, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class BenchDatabase:
     """A database made for this run; `url` is what the server gets."""
@@ -94,8 +101,7 @@ def count_stored(
             "AND message_id = %(p)s || n || '-' || k)"
         )
         params = {"n": requests, "k": batch_size, "s": source_id, "p": prefix}
-    row = conn.execute(sql, params).fetchone()
-    return int(row[0]) if row is not None else 0  # type: ignore[call-overload]
+    return _scalar(conn.execute(sql, params).fetchone())
 
 
 def settle_stored(
@@ -136,14 +142,5 @@ def event_counts(conn: psycopg.Connection[tuple[object, ...]]) -> TableCounts:
     ).fetchone()
     if row is None:
         return TableCounts(0, 0)
-    rows, distinct = row
-    return TableCounts(int(str(rows)), int(str(distinct)))
+    return TableCounts(_scalar(row[:1]), _scalar(row[1:]))
 
-
-def source_id_for(conn: psycopg.Connection[tuple[object, ...]], name: str) -> int:
-    row = conn.execute(
-        "SELECT id FROM sources WHERE name = %s ORDER BY id DESC LIMIT 1", (name,)
-    ).fetchone()
-    if row is None:
-        raise LookupError(f"no source named {name!r}")
-    return int(str(row[0]))
