@@ -49,6 +49,7 @@ class Server:
         port: int,
         log_path: Path,
         env: dict[str, str] | None = None,
+        cwd: Path | None = None,
         ready_path: str = "/v1/m",
         start_timeout_s: float = 30.0,
     ) -> None:
@@ -57,6 +58,7 @@ class Server:
         self.port = port
         self.log_path = log_path
         self.env = env
+        self.cwd = cwd
         self.ready_path = ready_path
         self.start_timeout_s = start_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
@@ -92,6 +94,7 @@ class Server:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(self.env or {})},
+            cwd=self.cwd,
             start_new_session=True,  # a Ctrl-C on the bench reaches us, and we stop it
         )
         deadline = time.monotonic() + self.start_timeout_s
