@@ -103,7 +103,7 @@ def source(session: Session) -> SourceRef:
 def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
-        admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
+        admin_token=ADMIN_TOKEN,
         write_key_cache_seconds=0,
     )
 

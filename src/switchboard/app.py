@@ -49,7 +49,7 @@ class Switchboard:
             if message["type"] == "lifespan.startup":
                 try:
                     self.writer.start()
-                except Exception as exc:  # noqa: BLE001 - reported to the server
+                except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})

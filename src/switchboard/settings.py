@@ -7,10 +7,10 @@ CLI and the app factory) or construct one directly (tests).
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 Network = IPv4Network | IPv6Network
 
@@ -22,7 +22,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///./switchboard.db",
-        description="SQLAlchemy URL: sqlite:///path for the embedded mode, postgresql+psycopg://… in production.",
+        description="SQLAlchemy URL: sqlite:///path, or postgresql+psycopg://… in production.",
     )
     redis_url: str | None = Field(
         default=None, description="Redis for the RQ queue; unset means the in-process executor."
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=16,
-        description="Group-commit writer connections per process; 0 picks 2 for Postgres, 1 for SQLite.",
+        description="Group-commit writer connections per process; 0: 2 on Postgres, 1 on SQLite.",
     )
     ingest_max_rows_per_commit: int = Field(default=2000, ge=1, le=20000)
     write_key_cache_seconds: float = Field(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.conftest import SourceRef
 
 
-def send(client: httpx.Client, key: str, *events: dict[str, object]) -> None:
+def send(client: httpx.Client, key: str, *events: Any) -> None:
     response = client.post("/v1/batch", json={"writeKey": key, "batch": list(events)})
     assert response.status_code == 200
 

@@ -10,7 +10,7 @@ from switchboard.spec.calls import CALL_TYPES
 from tests.conftest import SourceRef
 from tests.ingest.stored import stored_events
 
-FIELDS = {
+FIELDS: dict[str, dict[str, object]] = {
     "identify": {"traits": {"email": "a@example.com"}},
     "track": {"event": "Order Completed", "properties": {"revenue": 9.5}},
     "page": {"name": "Home"},
@@ -123,7 +123,7 @@ def test_settings_honour_forwarded_proto_only_from_a_trusted_proxy(
     trusted = Settings(
         database_url=database_url,
         write_key_cache_seconds=0,
-        trusted_proxies="127.0.0.1/32",  # type: ignore[arg-type]
+        trusted_proxies="127.0.0.1/32",
     )
     with running_server(trusted) as server:
         doc = httpx.get(server.url + path, headers=headers).json()

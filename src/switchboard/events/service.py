@@ -27,7 +27,7 @@ class EventFilter:
     q: str | None = None
 
 
-def _filtered(statement: Select[tuple[Event]], f: EventFilter) -> Select[tuple[Event]]:
+def _filtered(statement: Select[Event], f: EventFilter) -> Select[Event]:
     if f.source_id is not None:
         statement = statement.where(Event.source_id == f.source_id)
     if f.type is not None:

@@ -81,7 +81,9 @@ def _basic_username(scope: dict[str, Any]) -> str | None:
 
 def _body_key(document: dict[str, Any]) -> str | None:
     key = document.get("writeKey")
-    return key if isinstance(key, str) and key else None
+    if isinstance(key, str) and key:
+        return key
+    return None
 
 
 class TrackingAPI:
@@ -251,7 +253,7 @@ class TrackingAPI:
 
     def _client_ip(self, scope: dict[str, Any]) -> str | None:
         client = scope.get("client")
-        peer = client[0] if client else None
+        peer: str | None = client[0] if client else None
         if peer is None or not self._trusted or not self._is_trusted(peer):
             return peer
         forwarded = _header(scope, b"x-forwarded-for")

@@ -194,7 +194,7 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._closed = True
-        #: Transactions committed and rows offered so far (group commit shows as commits < requests).
+        #: Commits and requests written so far: group commit shows as commits < requests.
         self.commits = 0
         self.requests = 0
         postgres = engine.dialect.name == "postgresql"
@@ -265,9 +265,9 @@ class GroupCommitWriter:
                 for pending in group:
                     try:
                         self._commit([pending])
-                    except Exception as single_exc:  # noqa: BLE001 - reported to that request
+                    except Exception as single_exc:
                         pending.error = single_exc
-        except Exception as exc:  # noqa: BLE001 - every waiter must hear about it
+        except Exception as exc:
             log.exception("ingest writer failed")
             for pending in group:
                 pending.error = exc
