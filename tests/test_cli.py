@@ -114,3 +114,9 @@ def test_first_start_prints_credentials_that_work(tmp_path: Path) -> None:
         process.wait(15)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_serve_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
+    result = run(tmp_path / "empty.db", "serve", "--port", str(_free_port()))
+    assert result.returncode == 1
+    assert "switchboard migrate" in result.stderr

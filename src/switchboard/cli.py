@@ -41,15 +41,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from switchboard.bootstrap import first_start
     from switchboard.db.engine import make_engine, make_sessionmaker
+    from switchboard.db.migrate import is_current
 
     engine = make_engine(settings.database_url)
     try:
+        if not is_current(engine):
+            print(
+                "the database schema is missing or out of date: run `switchboard migrate` first",
+                file=sys.stderr,
+            )
+            return 1
         welcome = first_start(
             make_sessionmaker(engine), static_token_set=settings.admin_token is not None
         )
     finally:
         engine.dispose()
-    base = f"http://{args.host}:{args.port}"
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    base = f"http://{shown_host}:{args.port}"
     if welcome is not None:
         print("Switchboard first start.", flush=True)
         if welcome.admin_token:
@@ -105,6 +113,13 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _grace_seconds(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 30 * 86400:
+        raise argparse.ArgumentTypeError("must be between 0 and 2592000 seconds (30 days)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -130,7 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = actions.add_parser("rotate-key", help="give a source a new write key")
     rotate.add_argument("id", type=int)
     rotate.add_argument(
-        "--grace-seconds", type=int, default=86400, help="how long old keys keep working"
+        "--grace-seconds",
+        type=_grace_seconds,
+        default=86400,
+        help="how long old keys keep working (0 to 30 days)",
     )
     rotate.add_argument("--json", action="store_true")
     sources.set_defaults(handler=cmd_sources)

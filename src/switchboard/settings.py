@@ -65,6 +65,13 @@ class Settings(BaseSettings):
             ]
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _scheme_required(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (https://cdp.example.com)")
+        return value.rstrip("/") if value else value
+
     @field_validator("admin_token", "secret_key")
     @classmethod
     def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:

@@ -82,3 +82,11 @@ def test_bad_input_is_a_clear_4xx(admin: httpx.Client) -> None:
     missing = admin.post("/api/v1/sources/999/rotate-key")
     assert missing.status_code == 404
     assert "999" in missing.json()["detail"]
+
+
+def test_api_schema_is_behind_the_token_too(server: RunningServer, admin: httpx.Client) -> None:
+    for path in ("/docs", "/openapi.json", "/api/v1/openapi.json"):
+        assert httpx.get(server.url + path).status_code in (401, 404)
+    schema = admin.get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/sources" in schema.json()["paths"]

@@ -158,3 +158,30 @@ def test_post_answers_carry_cors_headers(client: httpx.Client, source: SourceRef
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://shop.example"
     assert response.headers["access-control-allow-credentials"] == "true"
+
+
+def test_context_ip_comes_from_the_peer_or_a_trusted_proxy_only(
+    database_url: str, engine: Engine, source: SourceRef
+) -> None:
+    from switchboard.settings import Settings
+    from tests.servers import running_server
+
+    body = {"userId": "u", "event": "E"}
+    spoofed = {"x-forwarded-for": "198.51.100.7, 10.0.0.2"}
+    plain = Settings(database_url=database_url, write_key_cache_seconds=0)
+    with running_server(plain) as server:
+        httpx.post(
+            server.url + "/v1/track", json=body, headers=spoofed, auth=(source.write_key, "")
+        )
+    behind_proxy = Settings(
+        database_url=database_url,
+        write_key_cache_seconds=0,
+        trusted_proxies="127.0.0.1, 10.0.0.0/8",
+    )
+    with running_server(behind_proxy) as server:
+        httpx.post(
+            server.url + "/v1/track", json=body, headers=spoofed, auth=(source.write_key, "")
+        )
+    first, second = stored_events(engine)
+    assert first["payload"]["context"]["ip"] == "127.0.0.1"  # the header is not believed
+    assert second["payload"]["context"]["ip"] == "198.51.100.7"  # nearest untrusted hop

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import Session, sessionmaker
 
 from switchboard import __version__
 from switchboard.admin import events, sources
+from switchboard.admin.deps import AdminDep
 from switchboard.settings import Settings
 
 
 def create_admin_app(settings: Settings, sessions: sessionmaker[Session]) -> FastAPI:
-    app = FastAPI(title="Switchboard admin API", version=__version__)
+    # The schema and docs pages sit behind the admin token like every other admin route.
+    app = FastAPI(
+        title="Switchboard admin API",
+        version=__version__,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.sessions = sessions
     api = APIRouter(prefix="/api/v1")
     api.include_router(sources.router)
     api.include_router(events.router)
+
+    @api.get("/openapi.json", include_in_schema=False, dependencies=[AdminDep])
+    def openapi() -> dict[str, Any]:
+        return get_openapi(title=app.title, version=app.version, routes=app.routes)
+
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from switchboard.db.engine import normalize_url
 
@@ -27,6 +30,13 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(migrations))
     config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     return config
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database at `engine` is migrated to the newest revision."""
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(False)))
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_heads() == tuple(script.get_heads())
 
 
 def upgrade(url: str, revision: str = "head") -> None:

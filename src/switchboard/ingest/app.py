@@ -1,7 +1,7 @@
 """The tracking API as a bare ASGI app: Segment's wire contract on the hot path.
 
 It is not a FastAPI router on purpose: a pydantic body parameter costs about two thirds of
-the request rate (docs/benchmarks.md), and the contract (parse JSON whatever the
+the request rate (architecture.md, measured facts), and the contract (parse JSON whatever the
 Content-Type, never a 422, exactly `200 {"success": true}`) is easier to keep by hand.
 
 Routes: POST /v1/{identify,track,page,screen,group,alias} and /v1/{i,t,p,s,g,a};

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_ALWAYS_ALLOWED = b"authorization, content-type, content-encoding, x-retry-count"
+_ALWAYS_ALLOWED = ("authorization", "content-type", "content-encoding", "x-retry-count")
 
 
 def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
@@ -31,8 +31,14 @@ def cors_headers(scope: dict[str, Any]) -> list[tuple[bytes, bytes]]:
 
 
 def preflight_headers(scope: dict[str, Any]) -> list[tuple[bytes, bytes]]:
-    requested = _header(scope, b"access-control-request-headers")
-    allowed = _ALWAYS_ALLOWED if not requested else _ALWAYS_ALLOWED + b", " + requested
+    requested = _header(scope, b"access-control-request-headers") or b""
+    # Echo what the browser asks for (custom headers from deliveryStrategy.config.headers).
+    names = list(_ALWAYS_ALLOWED)
+    for name in requested.decode("latin-1").lower().split(","):
+        name = name.strip()
+        if name and name not in names:
+            names.append(name)
+    allowed = ", ".join(names).encode("latin-1")
     return [
         *cors_headers(scope),
         (b"access-control-allow-methods", b"GET, POST, OPTIONS"),

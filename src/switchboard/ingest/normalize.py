@@ -187,7 +187,8 @@ def normalize(
     if len(payload) > MAX_STORED_EVENT_BYTES:
         return reject(
             message,
-            f"event is larger than {MAX_EVENT_BYTES} bytes ({len(payload)})",
+            f"event is larger than {MAX_EVENT_BYTES} bytes "
+            f"({len(payload)} bytes stored, {MAX_STORED_EVENT_BYTES} allowed with our own fields)",
             envelope,
             source_id,
             call_type,
