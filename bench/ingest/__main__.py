@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
-from bench.ingest import database, rawpg, wrk
+from bench.ingest import cpu, database, rawpg, wrk
 from bench.ingest.results import Proof, Results, Sample, summary
 from bench.ingest.servers import Server, free_port
 
@@ -50,7 +51,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
     parser.add_argument("--runs", type=int, help="measured runs per scenario (default 3)")
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 10)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections, /v1/track")
-    parser.add_argument("--batch-connections", type=int, default=64, help="… for /v1/batch")
+    parser.add_argument("--batch-connections", type=int, default=16, help="… for /v1/batch")
     parser.add_argument("--batch-size", type=int, default=100, help="events per batch request")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     parser.add_argument(
@@ -136,18 +137,17 @@ class Bench:
         with self.db.connect() as conn:
             rawpg.prepare(conn)
             for n in range(config.runs):
-                for table in rawpg.TABLES:
+                for variant in rawpg.VARIANTS:
                     result = rawpg.run(
                         conn,
-                        table=table,
+                        variant=variant,
                         source_id=self.source_id,
                         prefix=self.next_prefix(),
                         duration_s=config.raw_duration_s,
                     )
-                    self.results.raw_rows_per_s.setdefault(table, []).append(result.rate)
-                    _say(f"  raw PG {table:<10} run {n + 1}: {result.rate:>9,.0f} rows/s")
-            for table in rawpg.TABLES:
-                conn.execute(f"DROP TABLE {table}")  # keep the events table alone afterwards
+                    self.results.raw_rows_per_s.setdefault(variant, []).append(result.rate)
+                    _say(f"  raw PG {variant:<22} run {n + 1}: {result.rate:>9,.0f} rows/s")
+            rawpg.drop(conn)  # keep the events table alone afterwards
 
     def load(
         self, server: Server, scenario: str, duration_s: float, *, record: bool, label: str = ""
@@ -157,6 +157,7 @@ class Bench:
         batch = scenario == "batch"
         size = config.batch_size if batch else 1
         prefix = self.next_prefix()
+        before = cpu.snapshot(server.pid)
         result = wrk.run(
             server.url,
             mode=scenario,
@@ -167,6 +168,7 @@ class Bench:
             duration_s=duration_s,
             threads=config.wrk_threads,
         )
+        used = cpu.usage(before, cpu.snapshot(server.pid))
         server.check_alive()
         proof = None
         if server.name == "switchboard":
@@ -181,6 +183,9 @@ class Bench:
             non_2xx=result.non_2xx,
             socket_errors=result.socket_errors,
             timeouts=result.timeouts,
+            cpu_server=used.server,
+            cpu_postgres=used.postgres,
+            cpu_wrk=used.wrk,
             proof=proof,
         )
         if record:
@@ -200,7 +205,8 @@ class Bench:
         _say(
             f"  {server.name:<11} {scenario:<5} {label:<7} {result.rate:>9,.0f} req/s "
             f"{sample.events_per_s:>10,.0f} events/s  p50 {result.p50_ms:6.1f} ms  "
-            f"p99 {result.p99_ms:6.1f} ms{stored}{errors}"
+            f"p99 {result.p99_ms:6.1f} ms  cores: server {used.server:.2f} "
+            f"pg {used.postgres:.2f} wrk {used.wrk:.2f}{stored}{errors}"
         )
         return sample
 
@@ -232,7 +238,9 @@ class Bench:
                 self.load(server, scenario, config.warmup_s, record=False, label="warm-up")
             for n in range(config.runs):
                 for server in (bare, switchboard):  # interleaved: drift hits both alike
-                    self.load(server, scenario, config.duration_s, record=True, label=f"run {n + 1}")
+                    self.load(
+                        server, scenario, config.duration_s, record=True, label=f"run {n + 1}"
+                    )
 
     def final_counts(self) -> None:
         with self.db.connect() as conn:
@@ -314,8 +322,14 @@ def run(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     config, args = parse_args(argv)
+    # SIGTERM too unwinds through the finally blocks: servers stopped, database dropped.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return run(config, args)
     except KeyboardInterrupt:

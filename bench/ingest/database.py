@@ -143,4 +143,3 @@ def event_counts(conn: psycopg.Connection[tuple[object, ...]]) -> TableCounts:
     if row is None:
         return TableCounts(0, 0)
     return TableCounts(_scalar(row[:1]), _scalar(row[1:]))
-

@@ -91,7 +91,6 @@ def profile_switchboard(bench: Bench, server: Server, directory: Path) -> None:
                 "--format",
                 "raw",
                 "--function",
-                "--nolineno",
                 "--output",
                 str(raw),
                 *flags,
