@@ -68,18 +68,20 @@ _EVENT_COLUMNS = (
     "original_timestamp, timestamp, sent_at, received_at, payload"
 )
 # One statement whatever the row count: arrays in, unnest, insert, skip duplicates.
+# Parameters go in binary (%b): as text, psycopg escapes every quote of every JSON payload in
+# Python, which cost ~80 µs an event and capped ingest at ~9 K rows/s (docs/benchmarks.md).
 _PG_INSERT_EVENTS = (
     f"INSERT INTO events ({_EVENT_COLUMNS}) "
     "SELECT s, t, e, u, a, m, ot, ts, sa, ra, p::jsonb FROM unnest("
-    "%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-    "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[]"
+    "%b::int[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
+    "%b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::text[]"
     ") AS x(s, t, e, u, a, m, ot, ts, sa, ra, p) "
     "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING id"
 )
 _PG_INSERT_REJECTED = (
     "INSERT INTO rejected_events (source_id, received_at, reason, type, message_id, payload) "
     "SELECT s, ra, r, t, m, p::jsonb FROM unnest("
-    "%s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[]"
+    "%b::int[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[]"
     ") AS x(s, ra, r, t, m, p)"
 )
 
@@ -117,21 +119,24 @@ def _insert_events_postgres(conn: Connection, rows: Sequence[EventRow]) -> list[
         [r.received_at for r in rows],
         [r.payload for r in rows],
     )
-    return [row[0] for row in conn.exec_driver_sql(_PG_INSERT_EVENTS, params)]
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(_PG_INSERT_EVENTS, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _insert_rejected_postgres(conn: Connection, rows: Sequence[RejectedRow]) -> None:
-    conn.exec_driver_sql(
-        _PG_INSERT_REJECTED,
-        (
-            [r.source_id for r in rows],
-            [r.received_at for r in rows],
-            [r.reason for r in rows],
-            [r.type for r in rows],
-            [r.message_id for r in rows],
-            [r.payload for r in rows],
-        ),
-    )
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            _PG_INSERT_REJECTED,
+            (
+                [r.source_id for r in rows],
+                [r.received_at for r in rows],
+                [r.reason for r in rows],
+                [r.type for r in rows],
+                [r.message_id for r in rows],
+                [r.payload for r in rows],
+            ),
+        )
 
 
 def _insert_events_sqlite(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
@@ -193,6 +198,7 @@ class GroupCommitWriter:
         self._on_commit = on_commit
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._local = threading.local()
         self._closed = True
         #: Commits and requests written so far: group commit shows as commits < requests.
         self.commits = 0
@@ -231,6 +237,25 @@ class GroupCommitWriter:
         return await future
 
     def _run(self) -> None:
+        # Each writer keeps one connection for its life: no pool checkout and no pre-ping
+        # round trip per flush. A broken connection is dropped and replaced on next use.
+        self._local.conn = None
+        try:
+            self._serve()
+        finally:
+            conn = self._local.conn
+            if conn is not None:
+                conn.close()
+
+    def _connection(self) -> Connection:
+        conn: Connection | None = self._local.conn
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self._local.conn = self._engine.connect()
+        return conn
+
+    def _serve(self) -> None:
         while True:
             first = self._queue.get()  # blocks: no polling while idle
             if first is None:
@@ -276,7 +301,8 @@ class GroupCommitWriter:
     def _commit(self, group: list[_Pending]) -> None:
         events = [row for pending in group for row in pending.events]
         rejected = [row for pending in group for row in pending.rejected]
-        with self._engine.begin() as conn:
+        conn = self._connection()
+        with conn.begin():
             ids = self._insert_events(conn, events) if events else []
             if rejected:
                 self._insert_rejected(conn, rejected)
