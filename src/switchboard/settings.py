@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         description="Group-commit writer connections per process; 0: 2 on Postgres, 1 on SQLite.",
     )
     ingest_max_rows_per_commit: int = Field(default=2000, ge=1, le=20000)
+    gc_gen0_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="Allocations between young-generation GC passes in the server (0: Python's "
+        "default); see switchboard.app.tune_gc.",
+    )
     write_key_cache_seconds: float = Field(
         default=5.0,
         ge=0,

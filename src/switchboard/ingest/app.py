@@ -30,7 +30,7 @@ from switchboard.ingest.normalize import MAX_EVENT_BYTES, Envelope, normalize, r
 from switchboard.ingest.responses import SUCCESS_BODY, json_body, send_error, send_response
 from switchboard.ingest.rows import EventRow, RejectedRow
 from switchboard.ingest.settings_doc import analytics_js_settings
-from switchboard.ingest.writer import GroupCommitWriter
+from switchboard.ingest.writer import IngestWriter
 from switchboard.settings import Network
 from switchboard.spec.calls import CALL_TYPES, SHORT_ROUTES
 
@@ -93,7 +93,7 @@ class TrackingAPI:
         self,
         *,
         resolver: WriteKeyResolver,
-        writer: GroupCommitWriter,
+        writer: IngestWriter,
         trusted_proxies: Iterable[Network] = (),
         public_url: str | None = None,
     ) -> None:

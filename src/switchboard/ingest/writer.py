@@ -19,6 +19,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -70,7 +71,7 @@ _EVENT_COLUMNS = (
 # One statement whatever the row count: arrays in, unnest, insert, skip duplicates.
 # Parameters go in binary (%b): as text, psycopg escapes every quote of every JSON payload in
 # Python, which cost ~80 µs an event and capped ingest at ~9 K rows/s (docs/benchmarks.md).
-_PG_INSERT_EVENTS = (
+PG_INSERT_EVENTS = (
     f"INSERT INTO events ({_EVENT_COLUMNS}) "
     "SELECT s, t, e, u, a, m, ot, ts, sa, ra, p::jsonb FROM unnest("
     "%b::int[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
@@ -78,7 +79,7 @@ _PG_INSERT_EVENTS = (
     ") AS x(s, t, e, u, a, m, ot, ts, sa, ra, p) "
     "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING id"
 )
-_PG_INSERT_REJECTED = (
+PG_INSERT_REJECTED = (
     "INSERT INTO rejected_events (source_id, received_at, reason, type, message_id, payload) "
     "SELECT s, ra, r, t, m, p::jsonb FROM unnest("
     "%b::int[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[]"
@@ -88,6 +89,21 @@ _PG_INSERT_REJECTED = (
 
 class WriterClosed(RuntimeError):
     """The writer is stopped and takes no more rows."""
+
+
+class IngestWriter(Protocol):
+    """What the tracking API needs from a writer: durable, shared commits."""
+
+    commits: int
+    requests: int
+
+    async def start(self) -> None: ...
+
+    async def stop(self, timeout: float = 30.0) -> None: ...
+
+    async def write(
+        self, events: Sequence[EventRow], rejected: Sequence[RejectedRow] = ()
+    ) -> WriteResult: ...
 
 
 @dataclass(slots=True)
@@ -105,8 +121,9 @@ class _Pending:
     error: BaseException | None = None
 
 
-def _insert_events_postgres(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
-    params = (
+def event_arrays(rows: Sequence[EventRow]) -> tuple[list[Any], ...]:
+    """The column arrays `PG_INSERT_EVENTS` takes."""
+    return (
         [r.source_id for r in rows],
         [r.type for r in rows],
         [r.event_name for r in rows],
@@ -119,24 +136,29 @@ def _insert_events_postgres(conn: Connection, rows: Sequence[EventRow]) -> list[
         [r.received_at for r in rows],
         [r.payload for r in rows],
     )
+
+
+def rejected_arrays(rows: Sequence[RejectedRow]) -> tuple[list[Any], ...]:
+    """The column arrays `PG_INSERT_REJECTED` takes."""
+    return (
+        [r.source_id for r in rows],
+        [r.received_at for r in rows],
+        [r.reason for r in rows],
+        [r.type for r in rows],
+        [r.message_id for r in rows],
+        [r.payload for r in rows],
+    )
+
+
+def _insert_events_postgres(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
     with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(_PG_INSERT_EVENTS, params)
+        cursor.execute(PG_INSERT_EVENTS, event_arrays(rows))
         return [row[0] for row in cursor.fetchall()]
 
 
 def _insert_rejected_postgres(conn: Connection, rows: Sequence[RejectedRow]) -> None:
     with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(
-            _PG_INSERT_REJECTED,
-            (
-                [r.source_id for r in rows],
-                [r.received_at for r in rows],
-                [r.reason for r in rows],
-                [r.type for r in rows],
-                [r.message_id for r in rows],
-                [r.payload for r in rows],
-            ),
-        )
+        cursor.execute(PG_INSERT_REJECTED, rejected_arrays(rows))
 
 
 def _insert_events_sqlite(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
@@ -207,20 +229,20 @@ class GroupCommitWriter:
         self._insert_events = _insert_events_postgres if postgres else _insert_events_sqlite
         self._insert_rejected = _insert_rejected_postgres if postgres else _insert_rejected_sqlite
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self._closed = False
         for n in range(self._writers):
             thread = threading.Thread(target=self._run, name=f"switchboard-writer-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def stop(self, timeout: float = 30.0) -> None:
+    async def stop(self, timeout: float = 30.0) -> None:
         """Refuse new rows, write everything already queued, then end the threads."""
         self._closed = True
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
-            thread.join(timeout)
+            await asyncio.to_thread(thread.join, timeout)
         self._threads.clear()
 
     async def write(
