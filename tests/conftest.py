@@ -28,7 +28,17 @@ PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL")
 REQUIRE_SERVICES = os.environ.get("SWITCHBOARD_TEST_REQUIRE_SERVICES") == "1"
 BACKENDS = ["sqlite", "postgres"]
-_TABLES = ("rejected_events", "events", "write_keys", "sources", "api_tokens")
+_TABLES = (
+    "attempts",
+    "deliveries",
+    "connections",
+    "destinations",
+    "rejected_events",
+    "events",
+    "write_keys",
+    "sources",
+    "api_tokens",
+)
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
@@ -104,6 +114,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
+        secret_key="test-secret-key-for-destination-settings",
         write_key_cache_seconds=0,
     )
 

@@ -9,7 +9,8 @@ group-commit writer does. Three variants:
 - `raw_events`: `LIKE events INCLUDING ALL` — the same columns, unique constraint and
   five secondary indexes the tracking API's table has, so the difference to Switchboard's
   batch figure is the server's own cost;
-- `raw_events` again with the arrays bound in text format, as the writer binds them.
+- `raw_events_text_params`: `raw_events` again with the arrays bound in text format, as the
+  writer bound them before it switched to binary (`%b`); a reference for that cost.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ _EVENTS_INSERT: Final = (
     "ON CONFLICT (source_id, message_id) DO NOTHING"
 )
 #: name -> (table, placeholder for the arrays). `%s` (text format) is how the group-commit
-#: writer binds its arrays today: psycopg then quotes every element of a text[] with a
-#: Python-level `re.sub` callback per escaped character, which for JSON (all those `"`) costs
-#: ~80 us of client CPU per 1 KB row. The text variant shows that cost beside the binary one.
+#: writer bound its arrays before it switched to `%b`: psycopg then quotes every element of a
+#: text[] with a Python-level `re.sub` callback per escaped character, which for JSON (all
+#: those `"`) costs ~80 us of client CPU per 1 KB row. The text variant keeps that cost on
+#: record beside the binary one.
 VARIANTS: Final = {
     "raw_plain": ("raw_plain", "%b"),
     "raw_events": ("raw_events", "%b"),

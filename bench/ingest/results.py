@@ -200,7 +200,9 @@ def summary(results: Results) -> str:
     labels = {
         "raw_plain": "raw Postgres insert, plain table (id, unique messageId, JSONB)",
         "raw_events": "raw Postgres insert, events-shaped table (same indexes)",
-        "raw_events_text_params": "… same, arrays bound as text like the writer does",
+        "raw_events_text_params": (
+            "… same, arrays bound as text (what the writer did before binary binding)"
+        ),
     }
     for name, value in raw.items():
         row(labels.get(name, name), value, "rows/s", results.raw_rows_per_s[name])

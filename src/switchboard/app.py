@@ -14,6 +14,9 @@ from switchboard.ingest.app import TrackingAPI
 from switchboard.ingest.keys import WriteKeyResolver
 from switchboard.ingest.pg_writer import AsyncPostgresWriter, conninfo
 from switchboard.ingest.writer import GroupCommitWriter, IngestWriter
+from switchboard.jobs.context import JobContext
+from switchboard.jobs.runtime import build_context
+from switchboard.jobs.scheduler import SchedulerThread
 from switchboard.settings import Settings, get_settings
 
 
@@ -37,8 +40,9 @@ def tune_gc(gen0_threshold: int) -> None:
 class Switchboard:
     """The ASGI entry point: /v1 and /projects go to the tracking API, the rest to admin.
 
-    It owns the lifespan: the group-commit writer starts before the first request and, on
-    shutdown, writes everything already accepted before the process exits.
+    It owns the lifespan: the group-commit writer (and, without Redis, the scheduler)
+    starts before the first request and, on shutdown, everything already accepted is
+    written before the process exits.
     """
 
     def __init__(
@@ -48,12 +52,16 @@ class Switchboard:
         admin: ASGIApp,
         writer: IngestWriter,
         engine: Engine,
+        jobs: JobContext,
+        scheduler: SchedulerThread | None = None,
         gc_gen0_threshold: int = 0,
     ) -> None:
         self.tracking = tracking
         self.admin = admin
         self.writer = writer
         self.engine = engine
+        self.jobs = jobs
+        self.scheduler = scheduler
         self.gc_gen0_threshold = gc_gen0_threshold
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -76,12 +84,18 @@ class Switchboard:
                 try:
                     tune_gc(self.gc_gen0_threshold)
                     await self.writer.start()
+                    if self.scheduler is not None:
+                        self.scheduler.start()
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.writer.stop()
+                if self.scheduler is not None:
+                    self.scheduler.stop()
+                self.jobs.queue.close()
+                self.jobs.http.close()
                 self.engine.dispose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -89,18 +103,21 @@ class Switchboard:
 
 def create_app(settings: Settings) -> Switchboard:
     engine = make_engine(settings.database_url)
+    jobs = build_context(settings, engine)
     writer: IngestWriter
     if engine.dialect.name == "postgresql":
         writer = AsyncPostgresWriter(
             conninfo(engine.url),
             writers=settings.ingest_writers or 2,
             max_rows_per_commit=settings.ingest_max_rows_per_commit,
+            on_commit=jobs.queue.enqueue_route,
         )
     else:
         writer = GroupCommitWriter(
             engine,
             writers=settings.ingest_writers or 1,
             max_rows_per_commit=settings.ingest_max_rows_per_commit,
+            on_commit=jobs.queue.enqueue_route,
         )
     tracking = TrackingAPI(
         resolver=WriteKeyResolver(engine, ttl=settings.write_key_cache_seconds),
@@ -108,12 +125,17 @@ def create_app(settings: Settings) -> Switchboard:
         trusted_proxies=settings.trusted_proxies,
         public_url=settings.public_url,
     )
-    admin = create_admin_app(settings, make_sessionmaker(engine))
+    admin = create_admin_app(settings, make_sessionmaker(engine), jobs)
+    # Without Redis this process runs the jobs, so it runs the scheduler too; with Redis,
+    # `switchboard worker` processes do both.
+    scheduler = None if settings.redis_url else SchedulerThread(jobs)
     return Switchboard(
         tracking=tracking,
         admin=admin,
         writer=writer,
         engine=engine,
+        jobs=jobs,
+        scheduler=scheduler,
         gc_gen0_threshold=settings.gc_gen0_threshold,
     )
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from switchboard.settings import Settings, get_settings
@@ -113,6 +113,149 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import redis
+    from rq.worker import SimpleWorker
+
+    from switchboard.db.engine import make_engine
+    from switchboard.jobs import context
+    from switchboard.jobs.leader import RedisLeader
+    from switchboard.jobs.queue import RQQueue
+    from switchboard.jobs.runtime import build_context
+    from switchboard.jobs.scheduler import SchedulerThread
+
+    if not settings.redis_url:
+        print(
+            "set SWITCHBOARD_REDIS_URL: without Redis, `switchboard serve` runs the jobs itself",
+            file=sys.stderr,
+        )
+        return 1
+    engine = make_engine(settings.database_url)
+    ctx = build_context(settings, engine)
+    context.install(ctx)
+    assert isinstance(ctx.queue, RQQueue)
+    connection = redis.Redis.from_url(settings.redis_url)
+    scheduler = SchedulerThread(ctx, should_run=RedisLeader(connection))
+    scheduler.start()
+    try:
+        # SimpleWorker runs jobs in this process: forking per job costs ~5x (architecture.md).
+        worker = SimpleWorker([ctx.queue.queue], connection=connection)
+        worker.work(burst=args.burst, logging_level="WARNING")
+    finally:
+        scheduler.stop()
+        ctx.queue.close()
+        ctx.http.close()
+        engine.dispose()
+    return 0
+
+
+def cmd_destinations(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.db.engine import make_engine, make_sessionmaker
+    from switchboard.destinations.crypto import SecretKeyMissing, SettingsBox
+    from switchboard.destinations.schemas import DestinationOut
+    from switchboard.destinations.service import (
+        DestinationError,
+        DestinationInput,
+        DestinationService,
+    )
+    from switchboard.integrations.registry import describe, load_adapters
+
+    adapters = load_adapters()
+    if args.action == "types":
+        records = [describe(a) for a in sorted(adapters.values(), key=lambda a: a.type)]
+        lines = [
+            f"{r['type']}\t{r['display_name']}\t{','.join(r['supported_calls'])}" for r in records
+        ]
+        _print(args, records, "\n".join(lines))
+        return 0
+    box = SettingsBox(settings.secret_key.get_secret_value() if settings.secret_key else None)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            service = DestinationService(session, box, adapters)
+
+            def record(d: Any) -> dict[str, Any]:
+                adapter = adapters.get(d.type)
+                name = adapter.display_name if adapter else d.type
+                out = DestinationOut.of(d, name, service.masked_settings(d))
+                result: dict[str, Any] = out.model_dump(mode="json")
+                return result
+
+            if args.action == "list":
+                records = [record(d) for d in service.all()]
+                lines = [f"{r['id']}\t{r['name']}\t{r['type']}\t{r['source_ids']}" for r in records]
+                _print(args, records, "\n".join(lines) if lines else "no destinations")
+                return 0
+            try:
+                settings_doc = json.loads(args.settings)
+            except json.JSONDecodeError as exc:
+                print(f"--settings is not valid JSON: {exc}", file=sys.stderr)
+                return 2
+            try:
+                created = service.create(
+                    DestinationInput(
+                        name=args.name,
+                        type=args.type,
+                        settings=settings_doc,
+                        source_ids=args.source or [],
+                    )
+                )
+            except (DestinationError, SecretKeyMissing) as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            session.commit()
+            data = record(created)
+            _print(args, data, f"{data['id']}\t{data['name']}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.db.engine import make_engine, make_sessionmaker
+    from switchboard.deliveries.service import replay
+    from switchboard.destinations.models import Destination
+    from switchboard.jobs import defaults
+    from switchboard.jobs.runtime import build_context
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            if session.get(Destination, args.destination) is None:
+                print(f"destination {args.destination} not found", file=sys.stderr)
+                return 1
+            queued_now = bool(settings.redis_url)
+            ids = replay(
+                session,
+                args.destination,
+                status=args.status,
+                since=args.since,
+                until=args.until,
+                enqueued=queued_now,
+            )
+            session.commit()
+        if queued_now and ids:
+            ctx = build_context(settings, engine)
+            for start in range(0, len(ids), defaults.DELIVER_BATCH):
+                ctx.queue.enqueue_deliver(
+                    args.destination, ids[start : start + defaults.DELIVER_BATCH]
+                )
+            ctx.queue.close()
+    finally:
+        engine.dispose()
+    _print(args, {"queued": len(ids)}, f"{len(ids)} deliveries queued again")
+    return 0
+
+
+def _when(text: str) -> datetime:
+    from switchboard.spec.timestamps import TimestampError, parse_timestamp
+
+    try:
+        return parse_timestamp(text)
+    except TimestampError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _grace_seconds(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 30 * 86400:
@@ -152,6 +295,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--json", action="store_true")
     sources.set_defaults(handler=cmd_sources)
+
+    worker = commands.add_parser("worker", help="run jobs from Redis (RQ) and the scheduler")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.set_defaults(handler=cmd_worker)
+
+    destinations = commands.add_parser("destinations", help="manage destinations")
+    dest_actions = destinations.add_subparsers(dest="action", required=True)
+    types = dest_actions.add_parser("types", help="list the destination types")
+    types.add_argument("--json", action="store_true")
+    dest_list = dest_actions.add_parser("list", help="list destinations")
+    dest_list.add_argument("--json", action="store_true")
+    dest_create = dest_actions.add_parser("create", help="create a destination")
+    dest_create.add_argument("--type", required=True)
+    dest_create.add_argument("--name", required=True)
+    dest_create.add_argument(
+        "--source", type=int, action="append", help="source id to connect (repeatable)"
+    )
+    dest_create.add_argument("--settings", default="{}", help="the settings as JSON")
+    dest_create.add_argument("--json", action="store_true")
+    destinations.set_defaults(handler=cmd_destinations)
+
+    replay = commands.add_parser("replay", help="send failed (or all) deliveries again")
+    replay.add_argument("--destination", type=int, required=True)
+    replay.add_argument("--status", choices=["failed", "all"], default="failed")
+    replay.add_argument("--since", type=_when)
+    replay.add_argument("--until", type=_when)
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(handler=cmd_replay)
     return parser
 
 

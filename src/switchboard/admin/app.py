@@ -9,12 +9,15 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import Session, sessionmaker
 
 from switchboard import __version__
-from switchboard.admin import events, sources
+from switchboard.admin import deliveries, destinations, events, sources
 from switchboard.admin.deps import AdminDep
+from switchboard.jobs.context import JobContext
 from switchboard.settings import Settings
 
 
-def create_admin_app(settings: Settings, sessions: sessionmaker[Session]) -> FastAPI:
+def create_admin_app(
+    settings: Settings, sessions: sessionmaker[Session], jobs: JobContext
+) -> FastAPI:
     # The schema and docs pages sit behind the admin token like every other admin route.
     app = FastAPI(
         title="Switchboard admin API",
@@ -25,9 +28,12 @@ def create_admin_app(settings: Settings, sessions: sessionmaker[Session]) -> Fas
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.jobs = jobs
     api = APIRouter(prefix="/api/v1")
     api.include_router(sources.router)
     api.include_router(events.router)
+    api.include_router(destinations.router)
+    api.include_router(deliveries.router)
 
     @api.get("/openapi.json", include_in_schema=False, dependencies=[AdminDep])
     def openapi() -> dict[str, Any]:

@@ -7,8 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from switchboard.admin.deps import AdminDep, SessionDep
+from switchboard.deliveries.schemas import DeliveryOut
+from switchboard.deliveries.service import deliveries_of_event
 from switchboard.events import service
-from switchboard.events.schemas import EventOut, EventPage, RejectedEventOut, RejectedEventPage
+from switchboard.events.schemas import (
+    EventDetail,
+    EventOut,
+    EventPage,
+    RejectedEventOut,
+    RejectedEventPage,
+)
 from switchboard.spec.calls import CALL_TYPES
 
 router = APIRouter(tags=["events"], dependencies=[AdminDep])
@@ -37,11 +45,16 @@ def list_events(
 
 
 @router.get("/events/{event_id}")
-def read_event(event_id: int, session: SessionDep) -> EventOut:
+def read_event(event_id: int, session: SessionDep) -> EventDetail:
+    """The stored event with each destination's delivery and every attempt at it."""
     row = service.get_event(session, event_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"event {event_id} not found")
-    return EventOut.of(row)
+    found = deliveries_of_event(session, event_id)
+    return EventDetail(
+        **EventOut.of(row).model_dump(),
+        deliveries=[DeliveryOut.of(d, attempts) for d, attempts in found],
+    )
 
 
 @router.get("/rejected-events")

@@ -2,7 +2,20 @@
 
 from switchboard.admin.models import ApiToken
 from switchboard.db.base import Base
+from switchboard.deliveries.models import Attempt, Delivery
+from switchboard.destinations.models import Connection, Destination
 from switchboard.events.models import Event, RejectedEvent
 from switchboard.sources.models import Source, WriteKey
 
-__all__ = ["ApiToken", "Base", "Event", "RejectedEvent", "Source", "WriteKey"]
+__all__ = [
+    "ApiToken",
+    "Attempt",
+    "Base",
+    "Connection",
+    "Delivery",
+    "Destination",
+    "Event",
+    "RejectedEvent",
+    "Source",
+    "WriteKey",
+]

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from switchboard.deliveries.schemas import DeliveryOut
 from switchboard.events.models import Event, RejectedEvent
 
 
@@ -40,6 +41,10 @@ class EventOut(BaseModel):
             received_at=event.received_at,
             payload=event.payload,
         )
+
+
+class EventDetail(EventOut):
+    deliveries: list[DeliveryOut]
 
 
 class EventPage(BaseModel):

@@ -1,0 +1,171 @@
+"""/api/v1/destination-types and /api/v1/destinations (CRUD, replay, delivery stats)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from switchboard.admin.deps import AdminDep, SessionDep
+from switchboard.deliveries import service as deliveries
+from switchboard.destinations.crypto import SecretKeyMissing
+from switchboard.destinations.models import Destination
+from switchboard.destinations.schemas import (
+    DestinationCreate,
+    DestinationOut,
+    DestinationUpdate,
+    ReplayIn,
+    ReplayOut,
+)
+from switchboard.destinations.service import DestinationError, DestinationInput, DestinationService
+from switchboard.integrations.registry import describe
+from switchboard.jobs import defaults
+from switchboard.jobs.context import JobContext
+
+router = APIRouter(tags=["destinations"], dependencies=[AdminDep])
+
+
+def _jobs(request: Request) -> JobContext:
+    jobs: JobContext = request.app.state.jobs
+    return jobs
+
+
+def _service(request: Request, session: SessionDep) -> DestinationService:
+    jobs = _jobs(request)
+    return DestinationService(session, jobs.box, jobs.adapters)
+
+
+def _out(service: DestinationService, d: Destination) -> DestinationOut:
+    adapter = service.adapters.get(d.type)
+    try:
+        masked = service.masked_settings(d)
+    except (DestinationError, SecretKeyMissing):
+        masked = {}  # adapter missing or key changed: show the rest, never the secrets
+    return DestinationOut.of(d, adapter.display_name if adapter else d.type, masked)
+
+
+def _found(service: DestinationService, destination_id: int) -> Destination:
+    destination = service.get(destination_id)
+    if destination is None:
+        raise HTTPException(status_code=404, detail=f"destination {destination_id} not found")
+    return destination
+
+
+def _fail(exc: Exception) -> HTTPException:
+    if isinstance(exc, DestinationError):
+        detail: Any = {"message": str(exc), "errors": exc.errors} if exc.errors else str(exc)
+        return HTTPException(status_code=exc.status, detail=detail)
+    return HTTPException(status_code=400, detail=str(exc))
+
+
+@router.get("/destination-types")
+def destination_types(request: Request) -> list[dict[str, Any]]:
+    return [describe(a) for a in sorted(_jobs(request).adapters.values(), key=lambda a: a.type)]
+
+
+@router.post("/destinations", status_code=201)
+def create_destination(
+    body: DestinationCreate, request: Request, session: SessionDep
+) -> DestinationOut:
+    service = _service(request, session)
+    try:
+        destination = service.create(
+            DestinationInput(
+                name=body.name,
+                type=body.type,
+                settings=body.settings,
+                source_ids=body.source_ids,
+                enabled=body.enabled,
+                filters=body.filters.model_dump() if body.filters else None,
+                retry=body.retry.model_dump(exclude_none=True) if body.retry else None,
+                rate_limit_per_second=body.rate_limit_per_second,
+                max_concurrency=body.max_concurrency,
+            )
+        )
+    except (DestinationError, SecretKeyMissing) as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return _out(service, destination)
+
+
+@router.get("/destinations")
+def list_destinations(request: Request, session: SessionDep) -> list[DestinationOut]:
+    service = _service(request, session)
+    return [_out(service, d) for d in service.all()]
+
+
+@router.get("/destinations/{destination_id}")
+def read_destination(destination_id: int, request: Request, session: SessionDep) -> DestinationOut:
+    service = _service(request, session)
+    return _out(service, _found(service, destination_id))
+
+
+@router.patch("/destinations/{destination_id}")
+def update_destination(
+    destination_id: int, body: DestinationUpdate, request: Request, session: SessionDep
+) -> DestinationOut:
+    service = _service(request, session)
+    destination = _found(service, destination_id)
+    given = body.model_fields_set
+    try:
+        service.update(
+            destination,
+            DestinationInput(
+                name=body.name,
+                settings=body.settings,
+                source_ids=body.source_ids,
+                enabled=body.enabled,
+                filters=body.filters.model_dump() if body.filters else None,
+                retry=body.retry.model_dump(exclude_none=True) if body.retry else None,
+                rate_limit_per_second=body.rate_limit_per_second,
+                max_concurrency=body.max_concurrency,
+                clear=frozenset(
+                    f
+                    for f in ("retry", "rate_limit_per_second", "max_concurrency")
+                    if f in given and getattr(body, f) is None
+                ),
+            ),
+        )
+    except (DestinationError, SecretKeyMissing) as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return _out(service, destination)
+
+
+@router.delete("/destinations/{destination_id}", status_code=204)
+def delete_destination(destination_id: int, request: Request, session: SessionDep) -> Response:
+    service = _service(request, session)
+    session.delete(_found(service, destination_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/destinations/{destination_id}/replay")
+def replay(
+    destination_id: int, request: Request, session: SessionDep, body: ReplayIn | None = None
+) -> ReplayOut:
+    body = body or ReplayIn()
+    if body.status not in ("failed", "all"):
+        raise HTTPException(status_code=400, detail="status must be 'failed' or 'all'")
+    _found(_service(request, session), destination_id)
+    ids = deliveries.replay(
+        session, destination_id, status=body.status, since=body.since, until=body.until
+    )
+    session.commit()
+    queue = _jobs(request).queue
+    for start in range(0, len(ids), defaults.DELIVER_BATCH):
+        queue.enqueue_deliver(destination_id, ids[start : start + defaults.DELIVER_BATCH])
+    return ReplayOut(queued=len(ids))
+
+
+@router.get("/destinations/{destination_id}/delivery-stats")
+def delivery_stats(
+    destination_id: int, request: Request, session: SessionDep, since: datetime | None = None
+) -> dict[str, Any]:
+    _found(_service(request, session), destination_id)
+    if since is None:
+        since = datetime.now(UTC) - timedelta(hours=24)
+    elif since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return deliveries.delivery_stats(session, destination_id, since)

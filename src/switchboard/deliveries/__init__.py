@@ -1,0 +1,1 @@
+"""Deliveries (event x destination) and every attempt to make them."""

@@ -1,0 +1,1 @@
+"""Configured destinations: an adapter type, its (encrypted) settings, connected sources."""

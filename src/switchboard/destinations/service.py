@@ -1,0 +1,179 @@
+"""Create, change and read configured destinations. Callers own the session and commit.
+
+Settings are validated by the adapter's own model, stored encrypted, and shown masked:
+every `SecretStr` reads back as `MASK`. Sending `MASK` back in an update keeps the stored
+secret, so a form can round-trip what it was shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from switchboard.destinations.crypto import SettingsBox
+from switchboard.destinations.models import Connection, Destination
+from switchboard.integrations.base import Adapter
+from switchboard.sources.models import Source
+
+MASK = "**********"
+
+
+class DestinationError(ValueError):
+    """Bad input for a destination; `status` is the HTTP status that fits."""
+
+    def __init__(self, message: str, status: int = 400, errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.errors = errors or []
+
+
+def _plain(value: Any) -> Any:
+    """A settings dump with secrets in clear (only ever written encrypted)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return _plain(value.model_dump())
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _unmask(incoming: Any, stored: Any) -> Any:
+    """Replace MASK in `incoming` by the stored value at the same place."""
+    if incoming == MASK:
+        return stored
+    if isinstance(incoming, dict) and isinstance(stored, dict):
+        return {k: _unmask(v, stored.get(k)) for k, v in incoming.items()}
+    return incoming
+
+
+def validate_settings(adapter: Adapter, settings: Mapping[str, Any]) -> BaseModel:
+    try:
+        return adapter.settings_model.model_validate(dict(settings))
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise DestinationError(
+            f"invalid settings for {adapter.type}: {where}: {first['msg']}", 422, errors
+        ) from None
+
+
+@dataclass(frozen=True)
+class DestinationInput:
+    name: str | None = None
+    type: str | None = None
+    settings: dict[str, Any] | None = None
+    source_ids: list[int] | None = None
+    enabled: bool | None = None
+    filters: dict[str, Any] | None = None
+    retry: dict[str, Any] | None = None
+    rate_limit_per_second: float | None = None
+    max_concurrency: int | None = None
+    clear: frozenset[str] = frozenset()  # optional fields explicitly set to null
+
+
+class DestinationService:
+    def __init__(self, session: Session, box: SettingsBox, adapters: Mapping[str, Adapter]):
+        self.session = session
+        self.box = box
+        self.adapters = adapters
+
+    def adapter(self, type_: str) -> Adapter:
+        adapter = self.adapters.get(type_)
+        if adapter is None:
+            known = ", ".join(sorted(self.adapters)) or "none"
+            raise DestinationError(f"unknown destination type {type_!r} (known: {known})")
+        return adapter
+
+    def settings_of(self, destination: Destination) -> BaseModel:
+        """The destination's settings, decrypted and validated (secrets in clear)."""
+        adapter = self.adapter(destination.type)
+        return adapter.settings_model.model_validate(self.box.open(destination.settings_encrypted))
+
+    def masked_settings(self, destination: Destination) -> dict[str, Any]:
+        document: dict[str, Any] = self.settings_of(destination).model_dump(mode="json")
+        return document
+
+    def all(self) -> list[Destination]:
+        return list(self.session.scalars(select(Destination).order_by(Destination.id)))
+
+    def get(self, destination_id: int) -> Destination | None:
+        return self.session.get(Destination, destination_id)
+
+    def _check_sources(self, source_ids: Iterable[int]) -> list[int]:
+        wanted = sorted(set(source_ids))
+        if not wanted:
+            return []
+        found = set(self.session.scalars(select(Source.id).where(Source.id.in_(wanted))))
+        missing = [s for s in wanted if s not in found]
+        if missing:
+            raise DestinationError(f"unknown source id(s): {', '.join(map(str, missing))}")
+        return wanted
+
+    def _check_name(self, name: str, own_id: int | None = None) -> None:
+        clash = self.session.scalar(select(Destination.id).where(Destination.name == name))
+        if clash is not None and clash != own_id:
+            raise DestinationError(f"a destination named {name!r} already exists", 409)
+
+    def create(self, data: DestinationInput) -> Destination:
+        if not data.name or not data.type:
+            raise DestinationError("name and type are required")
+        adapter = self.adapter(data.type)
+        self._check_name(data.name)
+        settings = validate_settings(adapter, data.settings or {})
+        destination = Destination(
+            name=data.name,
+            type=data.type,
+            settings_encrypted=self.box.seal(_plain(settings)),
+            enabled=True if data.enabled is None else data.enabled,
+            filters=data.filters or {},
+            retry=data.retry,
+            rate_limit_per_second=data.rate_limit_per_second,
+            max_concurrency=data.max_concurrency,
+        )
+        for source_id in self._check_sources(data.source_ids or []):
+            destination.connections.append(Connection(source_id=source_id))
+        self.session.add(destination)
+        self.session.flush()
+        return destination
+
+    def update(self, destination: Destination, data: DestinationInput) -> Destination:
+        if data.type is not None and data.type != destination.type:
+            raise DestinationError("a destination's type cannot change; create another one")
+        if data.name is not None:
+            self._check_name(data.name, destination.id)
+            destination.name = data.name
+        if data.settings is not None:
+            adapter = self.adapter(destination.type)
+            stored = _plain(self.settings_of(destination))
+            merged = {**stored, **_unmask(data.settings, stored)}
+            settings = validate_settings(adapter, merged)
+            destination.settings_encrypted = self.box.seal(_plain(settings))
+        if data.enabled is not None:
+            destination.enabled = data.enabled
+        if data.filters is not None:
+            destination.filters = data.filters
+        if data.retry is not None or "retry" in data.clear:
+            destination.retry = data.retry
+        if data.rate_limit_per_second is not None or "rate_limit_per_second" in data.clear:
+            destination.rate_limit_per_second = data.rate_limit_per_second
+        if data.max_concurrency is not None or "max_concurrency" in data.clear:
+            destination.max_concurrency = data.max_concurrency
+        if data.source_ids is not None:
+            wanted = set(self._check_sources(data.source_ids))
+            destination.connections = [
+                c for c in destination.connections if c.source_id in wanted
+            ] + [
+                Connection(source_id=s)
+                for s in sorted(wanted - {c.source_id for c in destination.connections})
+            ]
+        self.session.flush()
+        return destination

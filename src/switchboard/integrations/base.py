@@ -1,0 +1,127 @@
+"""What every destination adapter is and returns.
+
+An adapter is declarative: a settings model (pydantic; `SecretStr` for secrets; `title` and
+`description` become the form label and help), the Spec calls it supports, and `send`, which
+turns a batch of events into HTTP exchanges and one `Outcome` per event. The retry policy
+(`jobs/retry.py`) decides what an HTTP answer means unless the vendor's body says more.
+"""
+
+from __future__ import annotations
+
+import builtins
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel
+
+from switchboard.jobs.retry import RetryPolicy
+
+
+class OutcomeKind(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # temporary: try again later (awaiting retry)
+    FAILED = "failed"  # permanent: discarded, with the reason
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one event at one destination."""
+
+    kind: OutcomeKind
+    reason: str = ""  # human-readable: "HTTP 503 Service Unavailable", "timed out after 5 s"
+    code: str = ""  # stable, groupable: "http_503", "timeout", "connection_error", ...
+    retry_after: float | None = None  # seconds the destination asked us to wait
+
+    @classmethod
+    def delivered(cls) -> Outcome:
+        return cls(OutcomeKind.DELIVERED)
+
+    @classmethod
+    def retry(cls, reason: str, code: str, retry_after: float | None = None) -> Outcome:
+        return cls(OutcomeKind.RETRY, reason, code, retry_after)
+
+    @classmethod
+    def failed(cls, reason: str, code: str) -> Outcome:
+        return cls(OutcomeKind.FAILED, reason, code)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP request and its answer (or the error instead), redacted and size-capped."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None
+    response_headers: dict[str, str]
+    response_body: str | None
+    error: str | None
+    started_at: float  # epoch seconds
+    duration_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "status": self.status,
+            "response_headers": self.response_headers,
+            "response_body": self.response_body,
+            "error": self.error,
+            "started_at": self.started_at,
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One event to send: the stored payload and the options its `integrations` object gave
+    this destination (`{"Webhooks": {"x": 1}}` → `{"x": 1}`; `{}` when it said `true`)."""
+
+    delivery_id: int
+    event: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Result:
+    delivery_id: int
+    outcome: Outcome
+    exchanges: list[Exchange] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SendContext:
+    """What the caller lends an adapter for one `send`: an HTTP client and the policy."""
+
+    http: httpx.Client
+    policy: RetryPolicy
+
+
+class Adapter(ABC):
+    """Subclass per vendor; see docs/destinations/writing-an-adapter.md."""
+
+    #: The registry key, stored on each configured destination ("webhook").
+    type: ClassVar[str]
+    #: The name Segment users put in the `integrations` object ("Webhooks").
+    display_name: ClassVar[str]
+    #: Spec calls this adapter can deliver; other calls are recorded as skipped.
+    supported_calls: ClassVar[frozenset[str]]
+    #: The settings model; its JSON Schema is the settings form.
+    settings_model: ClassVar[builtins.type[BaseModel]]  # builtins: `type` is shadowed above
+
+    @abstractmethod
+    def send(
+        self, settings: BaseModel, messages: Sequence[Message], context: SendContext
+    ) -> list[Result]:
+        """Deliver `messages` (all of supported call types) and return one `Result` each.
+
+        Must not raise for anything the destination or the network does: those become
+        outcomes. Raising means a bug, and the caller retries the whole batch.
+        """

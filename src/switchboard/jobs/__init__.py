@@ -1,0 +1,1 @@
+"""Background work: route and deliver jobs, queue backends, the scheduler, retry policy."""

@@ -1,0 +1,47 @@
+"""Everything a job needs, built once per process and passed in.
+
+RQ calls module-level functions, so `switchboard worker` installs the context with
+`install()` before it starts working; `serve` passes it to the inline executor directly.
+Nothing here is built at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from switchboard.destinations.crypto import SettingsBox
+from switchboard.integrations.base import Adapter
+from switchboard.jobs.limits import Limiter
+from switchboard.jobs.queue import JobQueue
+from switchboard.jobs.retry import RetryPolicy
+
+
+@dataclass
+class JobContext:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    box: SettingsBox
+    adapters: Mapping[str, Adapter]
+    queue: JobQueue
+    limiter: Limiter
+    http: httpx.Client
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+_installed: JobContext | None = None
+
+
+def install(context: JobContext) -> None:
+    global _installed
+    _installed = context
+
+
+def current() -> JobContext:
+    if _installed is None:
+        raise RuntimeError("no job context: start jobs through `switchboard worker`")
+    return _installed

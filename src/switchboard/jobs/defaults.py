@@ -1,0 +1,34 @@
+"""Every timing and sizing constant of the background jobs, with its unit and reason."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Deliveries handed to one deliver job. Big enough to amortise a job's overhead (RQ manages
+#: a few hundred jobs a second), small enough that one job stays short.
+DELIVER_BATCH: Final = 200
+#: Events per adapter.send call inside a deliver job (one commit of outcomes each).
+SEND_CHUNK: Final = 100
+#: How long a claimed delivery belongs to its job (seconds); after that the scheduler
+#: assumes the job died (kill -9) and hands the delivery to another.
+LEASE_SECONDS: Final = 120.0
+#: A pending delivery not claimed within this many seconds is enqueued again (its job was
+#: lost, e.g. Redis was flushed).
+REQUEUE_AFTER_SECONDS: Final = 15.0
+#: An event not routed within this many seconds of arriving is routed by the scheduler.
+UNROUTED_AFTER_SECONDS: Final = 10.0
+#: The scheduler's period (seconds): due retries fire at most this late. Each tick is two
+#: indexed queries, so an idle server stays idle.
+SCHEDULER_TICK_SECONDS: Final = 1.0
+#: Rows the scheduler takes per query.
+SCHEDULER_SCAN_LIMIT: Final = 5000
+#: When a destination's concurrency cap or rate limit is reached, wait this long before
+#: trying its deliveries again (seconds).
+THROTTLED_RETRY_SECONDS: Final = 1.0
+#: The longest a deliver job sleeps in-line for the rate limiter before giving the worker
+#: back and letting the scheduler retry (seconds).
+MAX_INLINE_RATE_WAIT: Final = 1.0
+#: Threads of the in-process executor (`switchboard serve` without Redis).
+INLINE_THREADS: Final = 8
+#: RQ queue name.
+QUEUE_NAME: Final = "switchboard"

@@ -1,0 +1,244 @@
+"""The deliver job: one destination, a batch of delivery ids.
+
+Claims the deliveries with a lease (so a second job, or a retry of this one, never sends
+them twice at once), sends them through the destination's adapter within its concurrency
+cap and rate limit, and records each outcome and every HTTP exchange. Safe to run twice:
+finished and leased deliveries are not claimed again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+
+from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.destinations.models import Destination
+from switchboard.events.models import Event
+from switchboard.integrations.base import Adapter, Message, OutcomeKind, Result, SendContext
+from switchboard.jobs import defaults
+from switchboard.jobs.context import JobContext
+from switchboard.jobs.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+def _claim(ctx: JobContext, delivery_ids: Sequence[int], now: datetime) -> list[int]:
+    """Lease the open, unleased deliveries among `delivery_ids`; return the ones we got."""
+    lease = now + timedelta(seconds=defaults.LEASE_SECONDS)
+    with ctx.engine.begin() as conn:
+        rows = conn.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(list(delivery_ids)),
+                Delivery.status.in_(Status.OPEN),
+                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            )
+            .values(lease_until=lease)
+            .returning(Delivery.id)
+        )
+        return sorted(r.id for r in rows)
+
+
+def _postpone(
+    ctx: JobContext, delivery_ids: Sequence[int], seconds: float, reason: str | None = None
+) -> None:
+    """Give leased deliveries back, to be tried again in `seconds` (the scheduler will)."""
+    if not delivery_ids:
+        return
+    values: dict[str, Any] = {
+        "lease_until": None,
+        "next_attempt_at": datetime.now(UTC) + timedelta(seconds=seconds),
+    }
+    if reason is not None:
+        values["reason"] = reason
+    with ctx.engine.begin() as conn:
+        conn.execute(update(Delivery).where(Delivery.id.in_(list(delivery_ids))).values(values))
+
+
+def _record(
+    ctx: JobContext,
+    policy: RetryPolicy,
+    results: Sequence[Result],
+    received: dict[int, datetime],
+    attempts: dict[int, int],
+) -> None:
+    now = datetime.now(UTC)
+    changes: list[dict[str, Any]] = []
+    attempt_rows: list[dict[str, Any]] = []
+    for result in results:
+        outcome = result.outcome
+        tries = attempts[result.delivery_id] + 1
+        change: dict[str, Any] = {
+            "b_id": result.delivery_id,
+            "attempts": tries,
+            "lease_until": None,
+            "updated_at": now,
+            "reason": outcome.reason or None,
+            "code": outcome.code or None,
+            "next_attempt_at": None,
+            "delivered_at": None,
+            "status": Status.FAILED,
+        }
+        if outcome.kind is OutcomeKind.DELIVERED:
+            change["status"] = Status.DELIVERED
+            change["delivered_at"] = now
+        elif outcome.kind is OutcomeKind.RETRY:
+            wait = policy.delay(tries, outcome.retry_after)
+            age = (now - received[result.delivery_id]).total_seconds()
+            if age + wait > policy.give_up_after:
+                hours = policy.give_up_after / 3600
+                change["reason"] = f"gave up after {hours:g} h of retries: {outcome.reason}"
+            else:
+                change["status"] = Status.RETRYING
+                change["next_attempt_at"] = now + timedelta(seconds=wait)
+        changes.append(change)
+        attempt_rows.append(
+            {
+                "delivery_id": result.delivery_id,
+                "created_at": now,
+                "outcome": outcome.kind.value,
+                "code": outcome.code or None,
+                "reason": outcome.reason or None,
+                "duration_ms": sum(e.duration_ms for e in result.exchanges),
+                "exchanges": [e.as_dict() for e in result.exchanges],
+            }
+        )
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(Delivery.id == bindparam("b_id"))
+            .values(
+                status=bindparam("status"),
+                attempts=bindparam("attempts"),
+                lease_until=bindparam("lease_until"),
+                updated_at=bindparam("updated_at"),
+                reason=bindparam("reason"),
+                code=bindparam("code"),
+                next_attempt_at=bindparam("next_attempt_at"),
+                delivered_at=bindparam("delivered_at"),
+            ),
+            changes,
+        )
+        conn.execute(insert(Attempt), attempt_rows)
+
+
+def _finish_without_sending(
+    ctx: JobContext, delivery_ids: Sequence[int], status: str, reason: str
+) -> None:
+    now = datetime.now(UTC)
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(delivery_ids)))
+            .values(status=status, reason=reason, lease_until=None, updated_at=now)
+        )
+
+
+def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -> int:
+    """Try to deliver `delivery_ids` to `destination_id`; return how many were attempted."""
+    with ctx.sessions() as session:
+        destination = session.get(Destination, destination_id)
+        if destination is None:
+            return 0  # deleted: its deliveries went with it
+        adapter: Adapter | None = ctx.adapters.get(destination.type)
+        enabled = destination.enabled
+        cap = destination.max_concurrency
+        rate = destination.rate_limit_per_second
+        policy = ctx.policy.with_overrides(destination.retry)
+        settings: BaseModel | None = None
+        if adapter is not None and enabled:
+            settings = adapter.settings_model.model_validate(
+                ctx.box.open(destination.settings_encrypted)
+            )
+    now = datetime.now(UTC)
+    claimed = _claim(ctx, delivery_ids, now)
+    if not claimed:
+        return 0
+    if not enabled:
+        _finish_without_sending(ctx, claimed, Status.SKIPPED, "destination is disabled")
+        return 0
+    if adapter is None or settings is None:
+        _postpone(ctx, claimed, 300, f"adapter {destination.type!r} is not installed")
+        return 0
+
+    slot = None
+    if cap is not None:
+        slot = ctx.limiter.acquire_slot(destination_id, cap, defaults.LEASE_SECONDS)
+        if slot is None:
+            _postpone(ctx, claimed, defaults.THROTTLED_RETRY_SECONDS)
+            return 0
+    try:
+        return _send_all(ctx, destination_id, adapter, settings, policy, rate, claimed)
+    finally:
+        if slot is not None:
+            ctx.limiter.release_slot(destination_id, slot)
+
+
+def _send_all(
+    ctx: JobContext,
+    destination_id: int,
+    adapter: Adapter,
+    settings: BaseModel,
+    policy: RetryPolicy,
+    rate: float | None,
+    claimed: list[int],
+) -> int:
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Delivery.id,
+                Delivery.attempts,
+                Delivery.options,
+                Delivery.retry_since,
+                Event.payload,
+                Event.received_at,
+            )
+            .join(Event, Event.id == Delivery.event_id)
+            .where(Delivery.id.in_(claimed))
+            .order_by(Delivery.id)
+        ).all()
+    received = {r.id: r.retry_since or r.received_at for r in rows}
+    attempts = {r.id: r.attempts for r in rows}
+    messages = [Message(r.id, r.payload, r.options or {}) for r in rows]
+    chunk_size = (
+        defaults.SEND_CHUNK if rate is None else max(1, min(defaults.SEND_CHUNK, int(rate)))
+    )
+    context = SendContext(http=ctx.http, policy=policy)
+    sent = 0
+    for start in range(0, len(messages), chunk_size):
+        chunk = messages[start : start + chunk_size]
+        if rate is not None:
+            wait = ctx.limiter.take(destination_id, rate, len(chunk))
+            if wait > defaults.MAX_INLINE_RATE_WAIT:
+                _postpone(ctx, [m.delivery_id for m in messages[start:]], wait)
+                return sent
+            while wait > 0:  # bounded: each wait is at most MAX_INLINE_RATE_WAIT
+                time.sleep(wait)
+                wait = ctx.limiter.take(destination_id, rate, len(chunk))
+                if wait > defaults.MAX_INLINE_RATE_WAIT:
+                    _postpone(ctx, [m.delivery_id for m in messages[start:]], wait)
+                    return sent
+        try:
+            results = adapter.send(settings, chunk, context)
+        except Exception as exc:  # a bug in the adapter: keep the events, retry later
+            log.exception("adapter %s raised", adapter.type)
+            _postpone(ctx, [m.delivery_id for m in messages[start:]], 60, f"adapter error: {exc!r}")
+            return sent
+        _record(ctx, policy, results, received, attempts)
+        sent += len(chunk)
+    return sent
+
+
+def due_condition(now: datetime) -> Any:
+    """Deliveries the scheduler should hand to a deliver job now."""
+    return and_(
+        Delivery.status.in_(Status.OPEN),
+        Delivery.next_attempt_at <= now,
+        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+    )

@@ -1,0 +1,30 @@
+"""One scheduler among many workers: whoever holds a short Redis lease ticks."""
+
+from __future__ import annotations
+
+import uuid
+
+import redis
+
+#: The lease outlives a few scheduler ticks, so a live leader keeps it; a dead one's
+#: lease lapses and another worker takes over within this many milliseconds.
+LEASE_MS = 5000
+
+
+class RedisLeader:
+    def __init__(self, connection: redis.Redis, key: str = "switchboard:scheduler") -> None:
+        self._redis = connection
+        self._key = key
+        self._me = uuid.uuid4().hex.encode()
+
+    def __call__(self) -> bool:
+        """True while this process holds the lease (taking or renewing it as needed)."""
+        try:
+            if self._redis.set(self._key, self._me, nx=True, px=LEASE_MS):
+                return True
+            if self._redis.get(self._key) == self._me:
+                self._redis.pexpire(self._key, LEASE_MS)
+                return True
+        except redis.RedisError:
+            return False
+        return False

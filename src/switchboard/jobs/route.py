@@ -1,0 +1,120 @@
+"""The route job: stored events → delivery rows (one per connected destination), then
+deliver jobs for the ones to send. Safe to run twice: rows are unique per (event,
+destination) and an event is routed once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from switchboard.deliveries.models import Delivery, Status
+from switchboard.destinations.models import Connection as SourceLink
+from switchboard.destinations.models import Destination
+from switchboard.events.models import Event
+from switchboard.jobs import defaults
+from switchboard.jobs.context import JobContext
+from switchboard.routing.plan import Filters, Target, plan
+
+
+def _targets(conn: Connection, ctx: JobContext, source_ids: set[int]) -> dict[int, list[Target]]:
+    rows = conn.execute(
+        select(SourceLink.source_id, Destination)
+        .join(Destination, Destination.id == SourceLink.destination_id)
+        .where(SourceLink.source_id.in_(source_ids), Destination.enabled.is_(True))
+        .order_by(Destination.id)
+    )
+    targets: dict[int, list[Target]] = defaultdict(list)
+    for row in rows:
+        adapter = ctx.adapters.get(row.type)
+        targets[row.source_id].append(
+            Target(
+                id=row.id,
+                name=row.name,
+                display_name=adapter.display_name if adapter else row.type,
+                # An adapter whose plugin is missing still gets its rows; the deliver job
+                # keeps them retrying until the plugin is back.
+                supported_calls=adapter.supported_calls
+                if adapter
+                else frozenset({"identify", "track", "page", "screen", "group", "alias"}),
+                filters=Filters.from_dict(row.filters),
+            )
+        )
+    return targets
+
+
+def _insert_deliveries(conn: Connection, rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
+    """Insert, skipping rows that exist; return (id, destination_id, status) of new ones."""
+    if conn.dialect.name == "postgresql":
+        statement: Any = pg_insert(Delivery).on_conflict_do_nothing(
+            index_elements=["event_id", "destination_id"]
+        )
+    elif conn.dialect.name == "sqlite":
+        statement = sqlite_insert(Delivery).on_conflict_do_nothing(
+            index_elements=["event_id", "destination_id"]
+        )
+    else:  # pragma: no cover - only the two dialects above are supported
+        statement = insert(Delivery)
+    created: list[tuple[int, int, str]] = []
+    for start in range(0, len(rows), 1000):
+        result = conn.execute(
+            statement.values(rows[start : start + 1000]).returning(
+                Delivery.id, Delivery.destination_id, Delivery.status
+            )
+        )
+        created.extend((r.id, r.destination_id, r.status) for r in result)
+    return created
+
+
+def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
+    """Route the unrouted events among `event_ids`; return how many deliveries were queued."""
+    now = datetime.now(UTC)
+    pending_by_destination: dict[int, list[int]] = defaultdict(list)
+    with ctx.engine.begin() as conn:
+        events = conn.execute(
+            select(Event.id, Event.source_id, Event.payload).where(
+                Event.id.in_(list(event_ids)), Event.routed_at.is_(None)
+            )
+        ).all()
+        if not events:
+            return 0
+        targets = _targets(conn, ctx, {e.source_id for e in events})
+        claim_by = now + timedelta(seconds=defaults.REQUEUE_AFTER_SECONDS)
+        rows = []
+        for event in events:
+            for decision in plan(event.payload, targets.get(event.source_id, [])):
+                rows.append(
+                    {
+                        "event_id": event.id,
+                        "destination_id": decision.destination_id,
+                        "status": decision.status,
+                        "reason": decision.reason,
+                        "options": decision.options,
+                        "attempts": 0,
+                        # A pending row not claimed by then is enqueued again.
+                        "next_attempt_at": claim_by if decision.status == Status.PENDING else None,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        created = _insert_deliveries(conn, rows) if rows else []
+        conn.execute(
+            update(Event)
+            .where(Event.id.in_([e.id for e in events]), Event.routed_at.is_(None))
+            .values(routed_at=now)
+        )
+    for delivery_id, destination_id, status in created:
+        if status == Status.PENDING:
+            pending_by_destination[destination_id].append(delivery_id)
+    queued = 0
+    for destination_id, ids in pending_by_destination.items():
+        for start in range(0, len(ids), defaults.DELIVER_BATCH):
+            chunk = ids[start : start + defaults.DELIVER_BATCH]
+            ctx.queue.enqueue_deliver(destination_id, chunk)
+            queued += len(chunk)
+    return queued

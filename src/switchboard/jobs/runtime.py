@@ -1,0 +1,56 @@
+"""Build the job machinery for a process: the context, its queue backend, the scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+import redis
+from sqlalchemy import Engine
+
+from switchboard.db.engine import make_sessionmaker
+from switchboard.destinations.crypto import SettingsBox
+from switchboard.integrations.registry import load_adapters
+from switchboard.jobs.context import JobContext
+from switchboard.jobs.deliver import deliver
+from switchboard.jobs.limits import LocalLimiter, RedisLimiter
+from switchboard.jobs.queue import InlineQueue, RQQueue
+from switchboard.jobs.route import route_events
+from switchboard.settings import Settings
+
+
+def build_context(settings: Settings, engine: Engine) -> JobContext:
+    """RQ + Redis limits when SWITCHBOARD_REDIS_URL is set; otherwise in-process."""
+    box = SettingsBox(settings.secret_key.get_secret_value() if settings.secret_key else None)
+    http = httpx.Client(follow_redirects=False, headers={"user-agent": "Switchboard"})
+    if settings.redis_url:
+        connection = redis.Redis.from_url(settings.redis_url)
+        return JobContext(
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            box=box,
+            adapters=load_adapters(),
+            queue=RQQueue(connection),
+            limiter=RedisLimiter(connection),
+            http=http,
+        )
+    inline = InlineQueue()
+    ctx = JobContext(
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        box=box,
+        adapters=load_adapters(),
+        queue=inline,
+        limiter=LocalLimiter(),
+        http=http,
+    )
+
+    def run_route(ids: Sequence[int]) -> None:
+        route_events(ctx, ids)
+
+    def run_deliver(destination_id: int, ids: Sequence[int]) -> None:
+        deliver(ctx, destination_id, ids)
+
+    inline.route = run_route
+    inline.deliver = run_deliver
+    return ctx

@@ -1,0 +1,102 @@
+"""The scheduler: finds work the database says is due and hands it to the queue.
+
+- events not routed a few seconds after arriving (their route job was lost);
+- deliveries whose retry time has come, whose lease expired (the job died), or that were
+  never claimed (the queue lost the job, e.g. Redis was flushed).
+
+The queue never holds the only copy of anything, so after any crash this loop recovers the
+work. It ticks once a second with two indexed queries: idle means idle.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from switchboard.deliveries.models import Delivery
+from switchboard.events.models import Event
+from switchboard.jobs import defaults
+from switchboard.jobs.context import JobContext
+from switchboard.jobs.deliver import due_condition
+
+log = logging.getLogger(__name__)
+
+
+def tick(ctx: JobContext) -> tuple[int, int]:
+    """One pass; returns (events queued for routing, deliveries queued for sending)."""
+    now = datetime.now(UTC)
+    with ctx.engine.begin() as conn:
+        unrouted = list(
+            conn.scalars(
+                select(Event.id)
+                .where(
+                    Event.routed_at.is_(None),
+                    Event.received_at < now - timedelta(seconds=defaults.UNROUTED_AFTER_SECONDS),
+                )
+                .order_by(Event.id)
+                .limit(defaults.SCHEDULER_SCAN_LIMIT)
+            )
+        )
+        due_ids = (
+            select(Delivery.id)
+            .where(due_condition(now))
+            .order_by(Delivery.next_attempt_at)
+            .limit(defaults.SCHEDULER_SCAN_LIMIT)
+        )
+        # Push the due time forward as we hand rows out, so the next tick does not hand
+        # them out again while their job waits in the queue.
+        due = conn.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(due_ids.scalar_subquery()))
+            .values(next_attempt_at=now + timedelta(seconds=defaults.REQUEUE_AFTER_SECONDS))
+            .returning(Delivery.id, Delivery.destination_id)
+        ).all()
+    for start in range(0, len(unrouted), 1000):
+        ctx.queue.enqueue_route(unrouted[start : start + 1000])
+    by_destination: dict[int, list[int]] = defaultdict(list)
+    for row in due:
+        by_destination[row.destination_id].append(row.id)
+    for destination_id, ids in by_destination.items():
+        ids.sort()
+        for start in range(0, len(ids), defaults.DELIVER_BATCH):
+            ctx.queue.enqueue_deliver(destination_id, ids[start : start + defaults.DELIVER_BATCH])
+    return len(unrouted), len(due)
+
+
+class SchedulerThread:
+    """Runs `tick` every `period` seconds on a daemon thread until `stop()`.
+
+    `should_run` lets several worker processes share one scheduler: only the holder of a
+    Redis lock ticks (see `switchboard.cli`)."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        period: float = defaults.SCHEDULER_TICK_SECONDS,
+        should_run: object = None,
+    ) -> None:
+        self._ctx = ctx
+        self._period = period
+        self._should_run = should_run
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="switchboard-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._period):
+            if callable(self._should_run) and not self._should_run():
+                continue
+            try:
+                tick(self._ctx)
+            except Exception:  # a database hiccup: log, and try again next tick
+                log.exception("scheduler tick failed")
