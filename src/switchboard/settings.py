@@ -56,6 +56,21 @@ class Settings(BaseSettings):
         description="Allocations between young-generation GC passes in the server (0: Python's "
         "default); see switchboard.app.tune_gc.",
     )
+    delivery_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a deliver job owns its deliveries; past it, a dead job's work "
+        "is handed to another worker.",
+    )
+    requeue_after_seconds: float = Field(
+        default=15.0, gt=0, description="Re-enqueue a delivery its job has not claimed by then."
+    )
+    unrouted_after_seconds: float = Field(
+        default=10.0, gt=0, description="Route an event the router has not routed by then."
+    )
+    scheduler_tick_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often the scheduler looks for due work."
+    )
     write_key_cache_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -16,9 +16,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from switchboard.destinations.crypto import SettingsBox
 from switchboard.integrations.base import Adapter
+from switchboard.jobs import defaults
 from switchboard.jobs.limits import Limiter
 from switchboard.jobs.queue import JobQueue
 from switchboard.jobs.retry import RetryPolicy
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The recovery timings (seconds); defaults in `jobs/defaults.py`, tests shorten them."""
+
+    lease: float = defaults.LEASE_SECONDS
+    requeue_after: float = defaults.REQUEUE_AFTER_SECONDS
+    unrouted_after: float = defaults.UNROUTED_AFTER_SECONDS
+    tick: float = defaults.SCHEDULER_TICK_SECONDS
 
 
 @dataclass
@@ -31,6 +42,7 @@ class JobContext:
     limiter: Limiter
     http: httpx.Client
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    timing: Timing = field(default_factory=Timing)
 
 
 _installed: JobContext | None = None

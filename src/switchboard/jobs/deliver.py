@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def _claim(ctx: JobContext, delivery_ids: Sequence[int], now: datetime) -> list[int]:
     """Lease the open, unleased deliveries among `delivery_ids`; return the ones we got."""
-    lease = now + timedelta(seconds=defaults.LEASE_SECONDS)
+    lease = now + timedelta(seconds=ctx.timing.lease)
     with ctx.engine.begin() as conn:
         rows = conn.execute(
             update(Delivery)
@@ -169,7 +169,7 @@ def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -
 
     slot = None
     if cap is not None:
-        slot = ctx.limiter.acquire_slot(destination_id, cap, defaults.LEASE_SECONDS)
+        slot = ctx.limiter.acquire_slot(destination_id, cap, ctx.timing.lease)
         if slot is None:
             _postpone(ctx, claimed, defaults.THROTTLED_RETRY_SECONDS)
             return 0

@@ -84,7 +84,7 @@ def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
         if not events:
             return 0
         targets = _targets(conn, ctx, {e.source_id for e in events})
-        claim_by = now + timedelta(seconds=defaults.REQUEUE_AFTER_SECONDS)
+        claim_by = now + timedelta(seconds=ctx.timing.requeue_after)
         rows = []
         for event in events:
             for decision in plan(event.payload, targets.get(event.source_id, [])):

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from switchboard.db.engine import make_sessionmaker
 from switchboard.destinations.crypto import SettingsBox
 from switchboard.integrations.registry import load_adapters
-from switchboard.jobs.context import JobContext
+from switchboard.jobs.context import JobContext, Timing
 from switchboard.jobs.deliver import deliver
 from switchboard.jobs.limits import LocalLimiter, RedisLimiter
 from switchboard.jobs.queue import InlineQueue, RQQueue
@@ -22,6 +22,12 @@ from switchboard.settings import Settings
 def build_context(settings: Settings, engine: Engine) -> JobContext:
     """RQ + Redis limits when SWITCHBOARD_REDIS_URL is set; otherwise in-process."""
     box = SettingsBox(settings.secret_key.get_secret_value() if settings.secret_key else None)
+    timing = Timing(
+        lease=settings.delivery_lease_seconds,
+        requeue_after=settings.requeue_after_seconds,
+        unrouted_after=settings.unrouted_after_seconds,
+        tick=settings.scheduler_tick_seconds,
+    )
     http = httpx.Client(follow_redirects=False, headers={"user-agent": "Switchboard"})
     if settings.redis_url:
         connection = redis.Redis.from_url(settings.redis_url)
@@ -33,6 +39,7 @@ def build_context(settings: Settings, engine: Engine) -> JobContext:
             queue=RQQueue(connection),
             limiter=RedisLimiter(connection),
             http=http,
+            timing=timing,
         )
     inline = InlineQueue()
     ctx = JobContext(
@@ -43,6 +50,7 @@ def build_context(settings: Settings, engine: Engine) -> JobContext:
         queue=inline,
         limiter=LocalLimiter(),
         http=http,
+        timing=timing,
     )
 
     def run_route(ids: Sequence[int]) -> None:

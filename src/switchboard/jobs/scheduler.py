@@ -35,7 +35,7 @@ def tick(ctx: JobContext) -> tuple[int, int]:
                 select(Event.id)
                 .where(
                     Event.routed_at.is_(None),
-                    Event.received_at < now - timedelta(seconds=defaults.UNROUTED_AFTER_SECONDS),
+                    Event.received_at < now - timedelta(seconds=ctx.timing.unrouted_after),
                 )
                 .order_by(Event.id)
                 .limit(defaults.SCHEDULER_SCAN_LIMIT)
@@ -52,7 +52,7 @@ def tick(ctx: JobContext) -> tuple[int, int]:
         due = conn.execute(
             update(Delivery)
             .where(Delivery.id.in_(due_ids.scalar_subquery()))
-            .values(next_attempt_at=now + timedelta(seconds=defaults.REQUEUE_AFTER_SECONDS))
+            .values(next_attempt_at=now + timedelta(seconds=ctx.timing.requeue_after))
             .returning(Delivery.id, Delivery.destination_id)
         ).all()
     for start in range(0, len(unrouted), 1000):
@@ -76,11 +76,11 @@ class SchedulerThread:
     def __init__(
         self,
         ctx: JobContext,
-        period: float = defaults.SCHEDULER_TICK_SECONDS,
+        period: float | None = None,
         should_run: object = None,
     ) -> None:
         self._ctx = ctx
-        self._period = period
+        self._period = ctx.timing.tick if period is None else period
         self._should_run = should_run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="switchboard-scheduler", daemon=True)
