@@ -158,14 +158,16 @@ def pipeline(
         redis_url = REDIS_URL
         redis_client = redis.Redis.from_url(redis_url)
         redis_client.flushdb()
-    settings = Settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        admin_token=ADMIN_TOKEN,
-        secret_key=SECRET,
-        allow_private_destinations=True,
-        write_key_cache_seconds=0,
-        **FAST,
+    settings = Settings.model_validate(
+        {
+            "database_url": database_url,
+            "redis_url": redis_url,
+            "admin_token": ADMIN_TOKEN,
+            "secret_key": SECRET,
+            "allow_private_destinations": True,
+            "write_key_cache_seconds": 0,
+            **FAST,
+        }
     )
     env = {
         **os.environ,
