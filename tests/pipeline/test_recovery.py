@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import time
@@ -66,7 +67,7 @@ def test_two_workers_never_exceed_the_concurrency_cap(pipeline: Pipeline) -> Non
         for e in a.exchanges
     )
     assert len(spans) == 30
-    overlaps = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1] - 0.005]
+    overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1] - 0.005]
     assert overlaps == [], f"{len(overlaps)} sends overlapped despite max_concurrency=1"
 
 
