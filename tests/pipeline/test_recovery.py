@@ -37,15 +37,16 @@ def test_kill_9_of_a_worker_mid_batch_loses_nothing(pipeline: Pipeline) -> None:
 def test_flushall_of_redis_mid_run_loses_nothing(pipeline: Pipeline) -> None:
     if pipeline.kind != "rq":
         pytest.skip("the in-process queue has no Redis")
-    assert pipeline.redis is not None
+    broker = pipeline.redis
+    assert broker is not None
     with Sink() as sink:
         dest = pipeline.destination(settings={"urls": [sink.url]})
         [worker] = pipeline.workers
         worker.send_signal(signal.SIGKILL)  # nobody takes jobs: they wait in Redis
         worker.wait(10)
         pipeline.send(*[track(i) for i in range(100)])
-        pipeline.wait_until(lambda: pipeline.redis.keys("rq:queue:*") != [], what="queued jobs")
-        pipeline.redis.flushall()
+        pipeline.wait_until(lambda: broker.keys("rq:queue:*") != [], what="queued jobs")
+        broker.flushall()
         pipeline.start_worker()
         pipeline.send(*[track(i) for i in range(100, 150)])
         pipeline.wait_statuses({Status.DELIVERED: 150}, dest["id"], timeout=60)

@@ -100,8 +100,10 @@ def request(
         failure = TransportFailure(ErrorKind.TIMEOUT, _timeout_message(exc, timeout))
     except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
         failure = TransportFailure(ErrorKind.CONNECTION, _connection_message(exc, url))
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        failure = TransportFailure(ErrorKind.INVALID_REQUEST, str(exc) or type(exc).__name__)
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeEncodeError) as exc:
+        # UnicodeEncodeError: a header name or value that is not ASCII.
+        message = f"the request could not be sent: {exc or type(exc).__name__}"
+        failure = TransportFailure(ErrorKind.INVALID_REQUEST, message)
     duration_ms = (time.perf_counter() - clock) * 1000
 
     secret_values = _usable(secrets)
