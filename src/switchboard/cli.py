@@ -172,7 +172,9 @@ def cmd_destinations(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            service = DestinationService(session, box, adapters)
+            service = DestinationService(
+                session, box, adapters, allow_private=settings.allow_private_destinations
+            )
 
             def record(d: Any) -> dict[str, Any]:
                 adapter = adapters.get(d.type)

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         "default); see switchboard.app.tune_gc.",
     )
     delivery_lease_seconds: float = Field(
-        default=120.0,
+        default=300.0,
         gt=0,
         description="How long a deliver job owns its deliveries; past it, a dead job's work "
         "is handed to another worker.",

@@ -22,6 +22,7 @@ from switchboard.destinations.service import DestinationError, DestinationInput,
 from switchboard.integrations.registry import describe
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
+from switchboard.settings import Settings
 
 router = APIRouter(tags=["destinations"], dependencies=[AdminDep])
 
@@ -33,7 +34,10 @@ def _jobs(request: Request) -> JobContext:
 
 def _service(request: Request, session: SessionDep) -> DestinationService:
     jobs = _jobs(request)
-    return DestinationService(session, jobs.box, jobs.adapters)
+    settings: Settings = request.app.state.settings
+    return DestinationService(
+        session, jobs.box, jobs.adapters, allow_private=settings.allow_private_destinations
+    )
 
 
 def _out(service: DestinationService, d: Destination) -> DestinationOut:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from switchboard.destinations.addresses import internal_urls
 from switchboard.destinations.crypto import SettingsBox
 from switchboard.destinations.models import Connection, Destination
 from switchboard.integrations.base import Adapter
@@ -81,10 +82,30 @@ class DestinationInput:
 
 
 class DestinationService:
-    def __init__(self, session: Session, box: SettingsBox, adapters: Mapping[str, Adapter]):
+    def __init__(
+        self,
+        session: Session,
+        box: SettingsBox,
+        adapters: Mapping[str, Adapter],
+        *,
+        allow_private: bool = False,
+    ) -> None:
         self.session = session
         self.box = box
         self.adapters = adapters
+        self.allow_private = allow_private
+
+    def _validated(self, adapter: Adapter, settings: Mapping[str, Any]) -> BaseModel:
+        model = validate_settings(adapter, settings)
+        if not self.allow_private:
+            inside = internal_urls(_plain(model))
+            if inside:
+                raise DestinationError(
+                    f"{inside[0]} points to a private or loopback address; set "
+                    "SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS=true to allow it",
+                    422,
+                )
+        return model
 
     def adapter(self, type_: str) -> Adapter:
         adapter = self.adapters.get(type_)
@@ -128,7 +149,7 @@ class DestinationService:
             raise DestinationError("name and type are required")
         adapter = self.adapter(data.type)
         self._check_name(data.name)
-        settings = validate_settings(adapter, data.settings or {})
+        settings = self._validated(adapter, data.settings or {})
         destination = Destination(
             name=data.name,
             type=data.type,
@@ -155,7 +176,7 @@ class DestinationService:
             adapter = self.adapter(destination.type)
             stored = _plain(self.settings_of(destination))
             merged = {**stored, **_unmask(data.settings, stored)}
-            settings = validate_settings(adapter, merged)
+            settings = self._validated(adapter, merged)
             destination.settings_encrypted = self.box.seal(_plain(settings))
         if data.enabled is not None:
             destination.enabled = data.enabled

@@ -102,11 +102,13 @@ def request(
         failure = TransportFailure(ErrorKind.CONNECTION, _connection_message(exc, url))
     except (httpx.HTTPError, httpx.InvalidURL, UnicodeEncodeError) as exc:
         # UnicodeEncodeError: a header name or value that is not ASCII.
-        message = f"the request could not be sent: {exc or type(exc).__name__}"
+        message = f"the request could not be sent: {str(exc) or type(exc).__name__}"
         failure = TransportFailure(ErrorKind.INVALID_REQUEST, message)
     duration_ms = (time.perf_counter() - clock) * 1000
 
     secret_values = _usable(secrets)
+    if failure is not None:
+        failure = TransportFailure(failure.kind, redact_text(failure.message, secret_values))
     exchange = Exchange(
         method=method,
         url=redact_url(url, secret_values),
@@ -119,7 +121,7 @@ def request(
         response_body=(
             record_body(response.content, secret_values) if response is not None else None
         ),
-        error=redact_text(failure.message, secret_values) if failure else None,
+        error=failure.message if failure is not None else None,
         started_at=started_at,
         duration_ms=round(duration_ms, 3),
     )

@@ -10,8 +10,9 @@ DELIVER_BATCH: Final = 200
 #: Events per adapter.send call inside a deliver job (one commit of outcomes each).
 SEND_CHUNK: Final = 100
 #: How long a claimed delivery belongs to its job (seconds); after that the scheduler
-#: assumes the job died (kill -9) and hands the delivery to another.
-LEASE_SECONDS: Final = 120.0
+#: assumes the job died (kill -9) and hands the delivery to another. Renewed after every
+#: chunk; it must outlast one chunk's worst case (5 webhook URLs timing out at 30 s each).
+LEASE_SECONDS: Final = 300.0
 #: A pending delivery not claimed within this many seconds is enqueued again (its job was
 #: lost, e.g. Redis was flushed).
 REQUEUE_AFTER_SECONDS: Final = 15.0

@@ -71,6 +71,7 @@ def _record(
     now = datetime.now(UTC)
     changes: list[dict[str, Any]] = []
     attempt_rows: list[dict[str, Any]] = []
+    shown: set[int] = set()
     for result in results:
         outcome = result.outcome
         tries = attempts[result.delivery_id] + 1
@@ -106,7 +107,7 @@ def _record(
                 "code": outcome.code or None,
                 "reason": outcome.reason or None,
                 "duration_ms": sum(e.duration_ms for e in result.exchanges),
-                "exchanges": [e.as_dict() for e in result.exchanges],
+                "exchanges": _exchanges(result, shown),
             }
         )
     with ctx.engine.begin() as conn:
@@ -126,6 +127,26 @@ def _record(
             changes,
         )
         conn.execute(insert(Attempt), attempt_rows)
+
+
+def _exchanges(result: Result, shown: set[int]) -> list[dict[str, Any]]:
+    """The exchanges to store for one result.
+
+    A batched request is shared by every event in it. Its bodies are stored in full with the
+    first delivered event of the batch and with every event that did not get through; the
+    other delivered events keep the exchange without bodies (status, URL, timing), so a
+    batch of 100 does not store the same request 100 times.
+    """
+    stored = []
+    for exchange in result.exchanges:
+        document = exchange.as_dict()
+        if result.outcome.kind is OutcomeKind.DELIVERED:
+            if id(exchange) in shown:
+                document["request_body"] = document["response_body"] = None
+                document["bodies"] = "stored with the first event of this batch"
+            shown.add(id(exchange))
+        stored.append(document)
+    return stored
 
 
 def _finish_without_sending(
@@ -232,7 +253,18 @@ def _send_all(
             return sent
         _record(ctx, policy, results, received, attempts)
         sent += len(chunk)
+        rest = [m.delivery_id for m in messages[start + chunk_size :]]
+        if rest:  # still ours: a long job must not lose its lease half-way
+            _renew(ctx, rest)
     return sent
+
+
+def _renew(ctx: JobContext, delivery_ids: Sequence[int]) -> None:
+    lease = datetime.now(UTC) + timedelta(seconds=ctx.timing.lease)
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(Delivery).where(Delivery.id.in_(list(delivery_ids))).values(lease_until=lease)
+        )
 
 
 def due_condition(now: datetime) -> Any:

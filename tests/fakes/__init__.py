@@ -1,0 +1,1 @@
+"""Fake servers standing in for the vendors at the network edge."""

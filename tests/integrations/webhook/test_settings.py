@@ -1,0 +1,119 @@
+"""Webhook settings: what the form accepts and what it refuses, with a message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from switchboard.integrations.webhook import WebhookSettings
+
+
+def settings(**overrides: Any) -> WebhookSettings:
+    return WebhookSettings.model_validate({"urls": ["https://example.com/hook"], **overrides})
+
+
+def error_of(**overrides: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        settings(**overrides)
+    return str(caught.value)
+
+
+def test_defaults() -> None:
+    value = settings()
+    assert value.urls == ["https://example.com/hook"]
+    assert (value.method, value.headers, value.shared_secret) == ("POST", {}, None)
+    assert (value.timeout_seconds, value.batch_size) == (5.0, 1)
+
+
+def test_a_full_configuration() -> None:
+    value = settings(
+        urls=[" http://10.0.0.1:8080/a?b=c ", "https://user@example.com/x"],
+        method="PATCH",
+        headers={"Authorization": "Bearer t", "X-Team": "growth"},
+        shared_secret="shh",
+        timeout_seconds=0.5,
+        batch_size=1000,
+    )
+    assert value.urls == ["http://10.0.0.1:8080/a?b=c", "https://user@example.com/x"]
+    assert value.shared_secret is not None
+    assert value.shared_secret.get_secret_value() == "shh"
+    assert "shh" not in repr(value)
+
+
+def test_at_most_five_urls() -> None:
+    urls = [f"https://example.com/{n}" for n in range(6)]
+    assert "at most 5 items" in error_of(urls=urls)
+    assert len(settings(urls=urls[:5]).urls) == 5
+
+
+def test_at_least_one_url() -> None:
+    assert "at least 1 item" in error_of(urls=[])
+    with pytest.raises(ValidationError, match="urls"):
+        WebhookSettings.model_validate({})
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/hook", "must start with http:// or https://"),
+        ("example.com/hook", "must start with http:// or https://"),
+        ("javascript:alert(1)", "must start with http:// or https://"),
+        ("https:///path-only", "must include a host name"),
+        ("https://exa mple.com/", "must not contain spaces"),
+        ("http://[::1/", "not a valid URL"),
+    ],
+)
+def test_bad_urls(url: str, message: str) -> None:
+    assert message in error_of(urls=[url])
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "post", ""])
+def test_bad_method(method: str) -> None:
+    assert "'POST', 'PUT' or 'PATCH'" in error_of(method=method)
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"X Bad": "v"}, "may only hold ASCII letters"),
+        ({"X-Émoji": "v"}, "may only hold ASCII letters"),
+        ({"": "v"}, "may only hold ASCII letters"),
+        ({"X-Ok": "naïve"}, "must be printable ASCII"),
+        ({"X-Ok": "a\r\nX-Injected: 1"}, "must be printable ASCII"),
+        ({"Content-Length": "1"}, "set by Switchboard"),
+        ({"x-signature": "forged"}, "set by Switchboard"),
+        ({"Host": "other"}, "set by Switchboard"),
+        ({"X-A": "1", "x-a": "2"}, "given twice"),
+        ({f"X-{n}": "v" for n in range(51)}, "at most 50"),
+    ],
+)
+def test_bad_headers(headers: dict[str, str], message: str) -> None:
+    assert message in error_of(headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("timeout_seconds", 0.05), ("timeout_seconds", 31), ("batch_size", 0), ("batch_size", 1001)],
+)
+def test_out_of_range_numbers(field: str, value: float) -> None:
+    assert field in error_of(**{field: value})
+
+
+def test_unknown_settings_are_refused() -> None:
+    assert "Extra inputs are not permitted" in error_of(url="https://example.com")
+
+
+def test_the_form_schema_has_labels_help_and_a_password_field() -> None:
+    schema = WebhookSettings.model_json_schema()
+    properties = schema["properties"]
+    for name in ("urls", "method", "headers", "shared_secret", "timeout_seconds", "batch_size"):
+        assert properties[name]["title"]
+        assert properties[name]["description"]
+    assert properties["urls"]["maxItems"] == 5
+    assert properties["urls"]["items"]["format"] == "uri"
+    assert properties["method"]["enum"] == ["POST", "PUT", "PATCH"]
+    secret = properties["shared_secret"]["anyOf"][0]
+    assert (secret["format"], secret["writeOnly"]) == ("password", True)
+    assert schema["required"] == ["urls"]
