@@ -120,3 +120,90 @@ def test_serve_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None
     result = run(tmp_path / "empty.db", "serve", "--port", str(_free_port()))
     assert result.returncode == 1
     assert "switchboard migrate" in result.stderr
+
+
+def test_destinations_types_create_list_and_replay(tmp_path: Path) -> None:
+    db = tmp_path / "dest.db"
+    assert run(db, "migrate").returncode == 0
+    source = json.loads(run(db, "sources", "create", "web", "--json").stdout)
+    types = json.loads(run(db, "destinations", "types", "--json").stdout)
+    assert "webhook" in {t["type"] for t in types}
+
+    env_key = {"SWITCHBOARD_SECRET_KEY": "cli-test-secret"}
+    settings = json.dumps({"urls": ["https://hooks.example.com/x"], "shared_secret": "hush-123"})
+    created = run_env(
+        db,
+        env_key,
+        "destinations",
+        "create",
+        "--type",
+        "webhook",
+        "--name",
+        "hook",
+        "--source",
+        str(source["id"]),
+        "--settings",
+        settings,
+        "--json",
+    )
+    assert created.returncode == 0, created.stderr
+    dest = json.loads(created.stdout)
+    assert dest["settings"]["shared_secret"] == "**********"
+    assert dest["source_ids"] == [source["id"]]
+    listed = json.loads(run_env(db, env_key, "destinations", "list", "--json").stdout)
+    assert [d["name"] for d in listed] == ["hook"]
+    assert "hush-123" not in run_env(db, env_key, "destinations", "list").stdout
+
+    bad = run_env(
+        db,
+        env_key,
+        "destinations",
+        "create",
+        "--type",
+        "webhook",
+        "--name",
+        "x",
+        "--settings",
+        "{not json",
+    )
+    assert bad.returncode == 2
+    assert "not valid JSON" in bad.stderr
+    private = run_env(
+        db,
+        env_key,
+        "destinations",
+        "create",
+        "--type",
+        "webhook",
+        "--name",
+        "p",
+        "--settings",
+        json.dumps({"urls": ["http://127.0.0.1:1/"]}),
+    )
+    assert private.returncode == 1
+    assert "SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS" in private.stderr
+
+    replayed = run_env(db, env_key, "replay", "--destination", str(dest["id"]), "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout) == {"queued": 0}
+    missing = run_env(db, env_key, "replay", "--destination", "999")
+    assert missing.returncode == 1
+
+
+def test_worker_needs_redis(tmp_path: Path) -> None:
+    result = run(tmp_path / "w.db", "worker")
+    assert result.returncode == 1
+    assert "SWITCHBOARD_REDIS_URL" in result.stderr
+
+
+def run_env(db: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SWITCHBOARD_DATABASE_URL": f"sqlite:///{db}", **extra}
+    env.pop("SWITCHBOARD_REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
