@@ -12,11 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
-	SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS=$${SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS:-true} \
-	$(BIN)/switchboard migrate && \
-	SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS=$${SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS:-true} \
-	$(BIN)/switchboard serve --host 127.0.0.1 --port 8000
+# The embedded quickstart keeps its secret key (destination settings are encrypted with it)
+# in .switchboard-secret, made once; set SWITCHBOARD_SECRET_KEY to use your own.
+SECRET_FILE := .switchboard-secret
+
+$(SECRET_FILE):
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(32))" > $(SECRET_FILE)
+	chmod 600 $(SECRET_FILE)
+
+run: $(STAMP) $(SECRET_FILE)
+	export SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS=$${SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS:-true}; \
+	export SWITCHBOARD_SECRET_KEY=$${SWITCHBOARD_SECRET_KEY:-$$(cat $(SECRET_FILE))}; \
+	$(BIN)/switchboard migrate && $(BIN)/switchboard serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
