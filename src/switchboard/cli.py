@@ -135,7 +135,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     context.install(ctx)
     assert isinstance(ctx.queue, RQQueue)
     connection = redis.Redis.from_url(settings.redis_url)
-    scheduler = SchedulerThread(ctx, should_run=RedisLeader(connection))
+    scheduler = SchedulerThread(
+        ctx, should_run=RedisLeader(connection, tick=settings.scheduler_tick_seconds)
+    )
     scheduler.start()
     try:
         # SimpleWorker runs jobs in this process: forking per job costs ~5x (architecture.md).
@@ -179,7 +181,11 @@ def cmd_destinations(args: argparse.Namespace, settings: Settings) -> int:
             def record(d: Any) -> dict[str, Any]:
                 adapter = adapters.get(d.type)
                 name = adapter.display_name if adapter else d.type
-                out = DestinationOut.of(d, name, service.masked_settings(d))
+                try:
+                    masked = service.masked_settings(d)
+                except (DestinationError, SecretKeyMissing):
+                    masked = {}  # adapter missing or key changed: never show secrets
+                out = DestinationOut.of(d, name, masked)
                 result: dict[str, Any] = out.model_dump(mode="json")
                 return result
 

@@ -154,7 +154,12 @@ def replay(
         raise HTTPException(status_code=400, detail="status must be 'failed' or 'all'")
     _found(_service(request, session), destination_id)
     ids = deliveries.replay(
-        session, destination_id, status=body.status, since=body.since, until=body.until
+        session,
+        destination_id,
+        status=body.status,
+        since=body.since,
+        until=body.until,
+        requeue_after=_jobs(request).timing.requeue_after,
     )
     session.commit()
     queue = _jobs(request).queue

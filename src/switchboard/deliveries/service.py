@@ -113,6 +113,7 @@ def replay(
     since: datetime | None,
     until: datetime | None,
     enqueued: bool = True,
+    requeue_after: float = REQUEUE_AFTER_SECONDS,
 ) -> list[int]:
     """Open again the finished deliveries that match; return their ids (caller enqueues).
 
@@ -132,7 +133,8 @@ def replay(
         .where(*conditions)
         .values(
             status=Status.PENDING,
-            next_attempt_at=now + timedelta(seconds=REQUEUE_AFTER_SECONDS if enqueued else 0),
+            next_attempt_at=now + timedelta(seconds=requeue_after if enqueued else 0),
+            attempts=0,
             lease_until=None,
             reason="replayed",
             code=None,

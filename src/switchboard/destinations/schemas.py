@@ -25,6 +25,7 @@ class RetryIn(BaseModel):
     base_delay: float | None = Field(default=None, gt=0, le=3600)
     max_delay: float | None = Field(default=None, gt=0, le=86400)
     give_up_after: float | None = Field(default=None, gt=0, le=7 * 86400)
+    max_retry_after: float | None = Field(default=None, gt=0, le=86400)
     retry_statuses: list[int] | None = None
 
 
@@ -37,7 +38,7 @@ class DestinationCreate(BaseModel):
     enabled: bool = True
     filters: FiltersIn | None = None
     retry: RetryIn | None = None
-    rate_limit_per_second: float | None = Field(default=None, gt=0, le=100_000)
+    rate_limit_per_second: float | None = Field(default=None, ge=1, le=100_000)
     max_concurrency: int | None = Field(default=None, ge=1, le=1000)
 
 
@@ -49,7 +50,7 @@ class DestinationUpdate(BaseModel):
     enabled: bool | None = None
     filters: FiltersIn | None = None
     retry: RetryIn | None = None
-    rate_limit_per_second: float | None = Field(default=None, gt=0, le=100_000)
+    rate_limit_per_second: float | None = Field(default=None, ge=1, le=100_000)
     max_concurrency: int | None = Field(default=None, ge=1, le=1000)
 
 

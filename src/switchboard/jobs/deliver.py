@@ -93,8 +93,8 @@ def _record(
             wait = policy.delay(tries, outcome.retry_after)
             age = (now - received[result.delivery_id]).total_seconds()
             if age + wait > policy.give_up_after:
-                hours = policy.give_up_after / 3600
-                change["reason"] = f"gave up after {hours:g} h of retries: {outcome.reason}"
+                window = _duration(policy.give_up_after)
+                change["reason"] = f"gave up after {window} of retries: {outcome.reason}"
             else:
                 change["status"] = Status.RETRYING
                 change["next_attempt_at"] = now + timedelta(seconds=wait)
@@ -127,6 +127,14 @@ def _record(
             changes,
         )
         conn.execute(insert(Attempt), attempt_rows)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def _exchanges(result: Result, shown: set[int]) -> list[dict[str, Any]]:
@@ -195,7 +203,7 @@ def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -
             _postpone(ctx, claimed, defaults.THROTTLED_RETRY_SECONDS)
             return 0
     try:
-        return _send_all(ctx, destination_id, adapter, settings, policy, rate, claimed)
+        return _send_all(ctx, destination_id, adapter, settings, policy, rate, claimed, slot)
     finally:
         if slot is not None:
             ctx.limiter.release_slot(destination_id, slot)
@@ -209,6 +217,7 @@ def _send_all(
     policy: RetryPolicy,
     rate: float | None,
     claimed: list[int],
+    slot: str | None = None,
 ) -> int:
     with ctx.engine.connect() as conn:
         rows = conn.execute(
@@ -236,15 +245,15 @@ def _send_all(
         chunk = messages[start : start + chunk_size]
         if rate is not None:
             wait = ctx.limiter.take(destination_id, rate, len(chunk))
-            if wait > defaults.MAX_INLINE_RATE_WAIT:
-                _postpone(ctx, [m.delivery_id for m in messages[start:]], wait)
-                return sent
-            while wait > 0:  # bounded: each wait is at most MAX_INLINE_RATE_WAIT
+            tries = 0
+            while wait > 0:
+                tries += 1
+                if wait > defaults.MAX_INLINE_RATE_WAIT or tries > defaults.MAX_RATE_WAITS:
+                    # Give the worker back; the scheduler brings these back when due.
+                    _postpone(ctx, [m.delivery_id for m in messages[start:]], max(wait, 1.0))
+                    return sent
                 time.sleep(wait)
                 wait = ctx.limiter.take(destination_id, rate, len(chunk))
-                if wait > defaults.MAX_INLINE_RATE_WAIT:
-                    _postpone(ctx, [m.delivery_id for m in messages[start:]], wait)
-                    return sent
         try:
             results = adapter.send(settings, chunk, context)
         except Exception as exc:  # a bug in the adapter: keep the events, retry later
@@ -254,8 +263,10 @@ def _send_all(
         _record(ctx, policy, results, received, attempts)
         sent += len(chunk)
         rest = [m.delivery_id for m in messages[start + chunk_size :]]
-        if rest:  # still ours: a long job must not lose its lease half-way
+        if rest:  # still ours: a long job must not lose its lease (or its slot) half-way
             _renew(ctx, rest)
+            if slot is not None:
+                ctx.limiter.renew_slot(destination_id, slot, ctx.timing.lease)
     return sent
 
 

@@ -12,18 +12,21 @@ LEASE_MS = 5000
 
 
 class RedisLeader:
-    def __init__(self, connection: redis.Redis, key: str = "switchboard:scheduler") -> None:
+    def __init__(
+        self, connection: redis.Redis, key: str = "switchboard:scheduler", tick: float = 1.0
+    ) -> None:
         self._redis = connection
         self._key = key
+        self._lease_ms = max(LEASE_MS, int(tick * 3000))
         self._me = uuid.uuid4().hex.encode()
 
     def __call__(self) -> bool:
         """True while this process holds the lease (taking or renewing it as needed)."""
         try:
-            if self._redis.set(self._key, self._me, nx=True, px=LEASE_MS):
+            if self._redis.set(self._key, self._me, nx=True, px=self._lease_ms):
                 return True
             if self._redis.get(self._key) == self._me:
-                self._redis.pexpire(self._key, LEASE_MS)
+                self._redis.pexpire(self._key, self._lease_ms)
                 return True
         except redis.RedisError:
             return False

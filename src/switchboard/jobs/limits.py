@@ -33,6 +33,8 @@ class Limiter(Protocol):
 
     def release_slot(self, destination_id: int, token: str) -> None: ...
 
+    def renew_slot(self, destination_id: int, token: str, ttl: float) -> None: ...
+
     def take(self, destination_id: int, rate: float, count: int) -> float:
         """Reserve `count` sends; return 0, or the seconds to wait when over `rate`/s."""
 
@@ -51,6 +53,11 @@ class RedisLimiter:
 
     def release_slot(self, destination_id: int, token: str) -> None:
         self._redis.zrem(f"switchboard:slots:{destination_id}", token)
+
+    def renew_slot(self, destination_id: int, token: str, ttl: float) -> None:
+        key = f"switchboard:slots:{destination_id}"
+        self._redis.zadd(key, {token: time.time() + ttl}, xx=True)
+        self._redis.pexpire(key, int(ttl * 1000) + 1000)
 
     def take(self, destination_id: int, rate: float, count: int) -> float:
         now = time.time()
@@ -91,6 +98,11 @@ class LocalLimiter:
     def release_slot(self, destination_id: int, token: str) -> None:
         with self._lock:
             self._slots[destination_id].pop(token, None)
+
+    def renew_slot(self, destination_id: int, token: str, ttl: float) -> None:
+        with self._lock:
+            if token in self._slots[destination_id]:
+                self._slots[destination_id][token] = time.monotonic() + ttl
 
     def take(self, destination_id: int, rate: float, count: int) -> float:
         now = time.time()

@@ -70,8 +70,16 @@ class RQQueue:
     """Enqueues into RQ. Enqueueing happens on a background thread so the ingest event loop
     never waits on Redis; if Redis is down the jobs are lost and the scheduler redoes them."""
 
-    def __init__(self, connection: redis.Redis, name: str = defaults.QUEUE_NAME) -> None:
+    def __init__(
+        self,
+        connection: redis.Redis,
+        name: str = defaults.QUEUE_NAME,
+        job_timeout: float = defaults.LEASE_SECONDS + 60,
+    ) -> None:
         self.queue = Queue(name, connection=connection)
+        # RQ stops a job after 180 s by default; a deliver job may rightly take up to its
+        # lease, so it gets the lease and a margin.
+        self._job_timeout = int(job_timeout)
         self._pending: queue.SimpleQueue[tuple[str, tuple[Any, ...]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="switchboard-enqueue", daemon=True)
         self._thread.start()
@@ -103,7 +111,12 @@ class RQQueue:
                 with self.queue.connection.pipeline() as pipe:
                     for func, args in batch:
                         self.queue.enqueue_call(
-                            func, args=args, result_ttl=0, failure_ttl=86400, pipeline=pipe
+                            func,
+                            args=args,
+                            timeout=self._job_timeout,
+                            result_ttl=0,
+                            failure_ttl=86400,
+                            pipeline=pipe,
                         )
                     pipe.execute()
             except redis.RedisError as exc:

@@ -36,7 +36,7 @@ def build_context(settings: Settings, engine: Engine) -> JobContext:
             sessions=make_sessionmaker(engine),
             box=box,
             adapters=load_adapters(),
-            queue=RQQueue(connection),
+            queue=RQQueue(connection, job_timeout=timing.lease + 60),
             limiter=RedisLimiter(connection),
             http=http,
             timing=timing,
