@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test check bench clean
 
+# `make bench` runs the ingest bench with BENCH_ARGS, then the end-to-end bench with
+# BENCH_E2E_ARGS, which by default takes --quick / --strict from BENCH_ARGS.
+BENCH_E2E_ARGS ?= $(filter --quick --strict,$(BENCH_ARGS))
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -38,6 +42,7 @@ bench: $(STAMP)
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+	$(BIN)/python -m bench.e2e $(BENCH_E2E_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

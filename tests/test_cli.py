@@ -10,15 +10,7 @@ from pathlib import Path
 
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SWITCHBOARD_DATABASE_URL": f"sqlite:///{db}"}
-    return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_env(db, {}, *args)
 
 
 def test_migrate_then_manage_sources(tmp_path: Path) -> None:
@@ -198,7 +190,7 @@ def test_worker_needs_redis(tmp_path: Path) -> None:
 
 def run_env(db: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SWITCHBOARD_DATABASE_URL": f"sqlite:///{db}", **extra}
-    env.pop("SWITCHBOARD_REDIS_URL", None)
+    env.pop("SWITCHBOARD_REDIS_URL", None)  # the embedded mode, whatever the caller's shell
     return subprocess.run(
         [sys.executable, "-m", "switchboard.cli", *args],
         env=env,
