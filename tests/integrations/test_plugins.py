@@ -49,7 +49,7 @@ def _plugin_installed() -> bool:
 
 
 def install_plugin() -> None:
-    """`pip install -e` the echo plugin into this environment unless it is there already.
+    """`pip install` the echo plugin into this environment unless it is there already.
 
     The package declares no dependencies, so nothing is downloaded for it. Building it needs
     hatchling: the one in this environment when there is one (no build isolation), else pip
@@ -69,7 +69,7 @@ def install_plugin() -> None:
             "--no-input",
             "--disable-pip-version-check",
             *isolation,
-            "--editable",
+            # Not --editable: hatchling's editable builds need the `editables` package too.
             str(PLUGIN_DIR),
         ],
         capture_output=True,
