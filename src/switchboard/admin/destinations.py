@@ -17,8 +17,11 @@ from switchboard.destinations.schemas import (
     DestinationUpdate,
     ReplayIn,
     ReplayOut,
+    TestIn,
 )
 from switchboard.destinations.service import DestinationError, DestinationInput, DestinationService
+from switchboard.destinations.tester import run_test
+from switchboard.integrations.base import SendContext
 from switchboard.integrations.registry import describe
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
@@ -143,6 +146,29 @@ def delete_destination(destination_id: int, request: Request, session: SessionDe
     session.delete(_found(service, destination_id))
     session.commit()
     return Response(status_code=204)
+
+
+@router.post("/destinations/{destination_id}/test")
+def test_destination(
+    destination_id: int, body: TestIn, request: Request, session: SessionDep
+) -> dict[str, Any]:
+    """Send one event through the destination's real adapter, now, and show everything:
+    the outcome and every HTTP exchange in order. Nothing is stored, no delivery is made."""
+    service = _service(request, session)
+    destination = _found(service, destination_id)
+    jobs = _jobs(request)
+    try:
+        adapter = service.adapter(destination.type)
+        settings = service.settings_of(destination)
+    except (DestinationError, SecretKeyMissing) as exc:
+        raise _fail(exc) from None
+    return run_test(
+        adapter,
+        settings,
+        destination.name,
+        body.event,
+        SendContext(http=jobs.http, policy=jobs.policy.with_overrides(destination.retry)),
+    )
 
 
 @router.post("/destinations/{destination_id}/replay")

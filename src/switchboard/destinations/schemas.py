@@ -86,6 +86,11 @@ class DestinationOut(BaseModel):
         )
 
 
+class TestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event: dict[str, Any] = Field(description="A Segment event as JSON, with its `type`.")
+
+
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: str = Field(default="failed", description="failed, or all (every finished delivery)")
