@@ -20,6 +20,9 @@ from switchboard.integrations.webhook import WebhookAdapter
 from switchboard.spec.calls import CALL_TYPES
 from tests.integrations.plugin_samples import SampleAdapter
 
+#: The built-ins' types in their listed order; plugins come after them.
+BUILTIN_TYPES = [cls.type for cls in BUILTIN_ADAPTERS]
+
 
 def plugin(name: str, target: str) -> EntryPoint:
     return EntryPoint(name=name, value=f"tests.integrations.{target}", group=ENTRY_POINT_GROUP)
@@ -45,13 +48,14 @@ def test_builtin_types_are_unique() -> None:
 
 def test_builtins_without_plugins() -> None:
     adapters = load_adapters([])
-    assert list(adapters) == ["webhook"]
+    assert list(adapters) == BUILTIN_TYPES
+    assert {"webhook", "pendo"} <= set(BUILTIN_TYPES)
     assert isinstance(adapters["webhook"], WebhookAdapter)
 
 
 def test_a_plugin_is_added_by_its_type() -> None:
     adapters = load_adapters([plugin("sample", "plugin_samples:SampleAdapter")])
-    assert list(adapters) == ["webhook", "sample"]
+    assert list(adapters) == [*BUILTIN_TYPES, "sample"]
     assert isinstance(adapters["sample"], SampleAdapter)
 
 
@@ -77,7 +81,7 @@ def test_a_broken_plugin_is_logged_and_skipped(
     plugins = [plugin("broken", target), plugin("sample", "plugin_samples:SampleAdapter")]
     with caplog.at_level(logging.ERROR, logger="switchboard.integrations.registry"):
         adapters = load_adapters(plugins)
-    assert list(adapters) == ["webhook", "sample"]
+    assert list(adapters) == [*BUILTIN_TYPES, "sample"]
     assert isinstance(adapters["webhook"], WebhookAdapter)
     (record,) = caplog.records
     assert "adapter plugin 'broken'" in record.getMessage()

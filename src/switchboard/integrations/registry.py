@@ -19,6 +19,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from switchboard.integrations.base import Adapter
+from switchboard.integrations.pendo import PendoAdapter
 from switchboard.integrations.webhook import WebhookAdapter
 from switchboard.spec.calls import CALL_TYPES
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
-BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (WebhookAdapter,)
+BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (WebhookAdapter, PendoAdapter)
 
 
 def load_adapters(plugins: Iterable[EntryPoint] | None = None) -> dict[str, Adapter]:

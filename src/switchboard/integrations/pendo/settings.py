@@ -1,0 +1,102 @@
+"""Settings of a Pendo destination; the titles and descriptions are the form's labels and help."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
+
+from switchboard.integrations.pendo.endpoints import APP_HOSTS, MetadataGroup, Region
+
+
+def _check_base_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL with a host, such as https://app.pendo.io")
+    if parts.query or parts.fragment or any(char.isspace() for char in value):
+        raise ValueError("must be a plain base URL, without spaces, query or fragment")
+    return value.rstrip("/")
+
+
+BaseUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+    AfterValidator(_check_base_url),
+]
+
+
+class PendoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Pendo")
+
+    integration_key: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        title="Integration key",
+        description=(
+            "A Pendo integration key with write access (Settings > Integrations > Integration "
+            "Keys). Needed for identify and group, which update visitor and account metadata."
+        ),
+    )
+    track_event_secret: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        title="Track Event Shared Secret",
+        description=(
+            "The app's Track Event Shared Secret (Subscription Settings > your app > App "
+            "Details); it is not the integration key. Needed for track calls."
+        ),
+    )
+    region: Region = Field(
+        default="us",
+        title="Region",
+        description="Where your Pendo subscription lives: us (app.pendo.io) or eu "
+        "(app.eu.pendo.io).",
+    )
+    metadata_group: MetadataGroup = Field(
+        default="agent",
+        title="Metadata group",
+        description=(
+            "Where traits are written. agent: like metadata from the install script, any field "
+            "name. custom: only fields already added on Pendo's Data Mappings page."
+        ),
+    )
+    api_base_url: BaseUrl | None = Field(
+        default=None,
+        title="API base URL",
+        description="Overrides the region's host (https://app.pendo.io). Change it only to go "
+        "through a proxy or to test against a fake server.",
+    )
+    timeout_seconds: float = Field(
+        default=10.0,
+        ge=0.1,
+        le=60,
+        title="Timeout (seconds)",
+        description="How long to wait for each answer from Pendo. A request that times out is "
+        "retried.",
+    )
+
+    @model_validator(mode="after")
+    def _needs_a_credential(self) -> PendoSettings:
+        if self.integration_key is None and self.track_event_secret is None:
+            raise ValueError(
+                "give the integration key (identify, group), the Track Event Shared Secret "
+                "(track), or both"
+            )
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """Where requests go: the override when set, else the region's app host."""
+        return self.api_base_url or APP_HOSTS[self.region]
