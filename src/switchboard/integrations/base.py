@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import httpx
 from pydantic import BaseModel
@@ -98,10 +98,28 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class SendContext:
-    """What the caller lends an adapter for one `send`: an HTTP client and the policy."""
+    """What the caller lends an adapter for one `send`: an HTTP client and the policy.
+
+    `limiter` and `scope` let an adapter hold a vendor's own API limits (calls per window,
+    concurrent calls) across every worker process: `scope` names the configured destination
+    (its id), so two destinations of one type keep separate budgets. Both are None in the
+    event tester, which makes one call at a user's request.
+    """
 
     http: httpx.Client
     policy: RetryPolicy
+    limiter: CallLimiter | None = None
+    scope: str = ""
+
+
+class CallLimiter(Protocol):
+    """The subset of `jobs.limits.Limiter` adapters use, keyed by any string."""
+
+    def acquire_slot(self, destination_id: int | str, cap: int, ttl: float) -> str | None: ...
+
+    def release_slot(self, destination_id: int | str, token: str) -> None: ...
+
+    def take(self, destination_id: int | str, rate: float, count: int) -> float: ...
 
 
 class Adapter(ABC):

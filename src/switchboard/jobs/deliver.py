@@ -239,7 +239,9 @@ def _send_all(
     chunk_size = (
         defaults.SEND_CHUNK if rate is None else max(1, min(defaults.SEND_CHUNK, int(rate)))
     )
-    context = SendContext(http=ctx.http, policy=policy)
+    context = SendContext(
+        http=ctx.http, policy=policy, limiter=ctx.limiter, scope=str(destination_id)
+    )
     sent = 0
     for start in range(0, len(messages), chunk_size):
         chunk = messages[start : start + chunk_size]

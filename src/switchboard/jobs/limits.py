@@ -28,14 +28,14 @@ return 0
 
 
 class Limiter(Protocol):
-    def acquire_slot(self, destination_id: int, cap: int, ttl: float) -> str | None:
+    def acquire_slot(self, destination_id: int | str, cap: int, ttl: float) -> str | None:
         """A slot token, or None when `cap` sends are already running."""
 
-    def release_slot(self, destination_id: int, token: str) -> None: ...
+    def release_slot(self, destination_id: int | str, token: str) -> None: ...
 
-    def renew_slot(self, destination_id: int, token: str, ttl: float) -> None: ...
+    def renew_slot(self, destination_id: int | str, token: str, ttl: float) -> None: ...
 
-    def take(self, destination_id: int, rate: float, count: int) -> float:
+    def take(self, destination_id: int | str, rate: float, count: int) -> float:
         """Reserve `count` sends; return 0, or the seconds to wait when over `rate`/s."""
 
 
@@ -44,22 +44,22 @@ class RedisLimiter:
         self._redis = connection
         self._acquire = connection.register_script(_ACQUIRE)
 
-    def acquire_slot(self, destination_id: int, cap: int, ttl: float) -> str | None:
+    def acquire_slot(self, destination_id: int | str, cap: int, ttl: float) -> str | None:
         token = uuid.uuid4().hex
         now = time.time()
         key = f"switchboard:slots:{destination_id}"
         got = self._acquire(keys=[key], args=[now, cap, now + ttl, token, int(ttl * 1000) + 1000])
         return token if got == 1 else None
 
-    def release_slot(self, destination_id: int, token: str) -> None:
+    def release_slot(self, destination_id: int | str, token: str) -> None:
         self._redis.zrem(f"switchboard:slots:{destination_id}", token)
 
-    def renew_slot(self, destination_id: int, token: str, ttl: float) -> None:
+    def renew_slot(self, destination_id: int | str, token: str, ttl: float) -> None:
         key = f"switchboard:slots:{destination_id}"
         self._redis.zadd(key, {token: time.time() + ttl}, xx=True)
         self._redis.pexpire(key, int(ttl * 1000) + 1000)
 
-    def take(self, destination_id: int, rate: float, count: int) -> float:
+    def take(self, destination_id: int | str, rate: float, count: int) -> float:
         now = time.time()
         window = int(now)
         key = f"switchboard:rate:{destination_id}:{window}"
@@ -79,10 +79,10 @@ class LocalLimiter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._slots: dict[int, dict[str, float]] = defaultdict(dict)
-        self._windows: dict[int, tuple[int, int]] = {}
+        self._slots: dict[int | str, dict[str, float]] = defaultdict(dict)
+        self._windows: dict[int | str, tuple[int, int]] = {}
 
-    def acquire_slot(self, destination_id: int, cap: int, ttl: float) -> str | None:
+    def acquire_slot(self, destination_id: int | str, cap: int, ttl: float) -> str | None:
         now = time.monotonic()
         with self._lock:
             slots = self._slots[destination_id]
@@ -95,16 +95,16 @@ class LocalLimiter:
             slots[token] = now + ttl
             return token
 
-    def release_slot(self, destination_id: int, token: str) -> None:
+    def release_slot(self, destination_id: int | str, token: str) -> None:
         with self._lock:
             self._slots[destination_id].pop(token, None)
 
-    def renew_slot(self, destination_id: int, token: str, ttl: float) -> None:
+    def renew_slot(self, destination_id: int | str, token: str, ttl: float) -> None:
         with self._lock:
             if token in self._slots[destination_id]:
                 self._slots[destination_id][token] = time.monotonic() + ttl
 
-    def take(self, destination_id: int, rate: float, count: int) -> float:
+    def take(self, destination_id: int | str, rate: float, count: int) -> float:
         now = time.time()
         window = int(now)
         with self._lock:
