@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +27,27 @@ from switchboard.jobs.deliver import due_condition
 log = logging.getLogger(__name__)
 
 
-def tick(ctx: JobContext) -> tuple[int, int]:
+class Recent:
+    """Event ids this scheduler handed out lately, so a backlog is not enqueued every tick.
+
+    Marking them in the database would rewrite each 1 KB event row; the scheduler is a
+    single leader, so remembering them here for `requeue_after` seconds is enough.
+    """
+
+    def __init__(self) -> None:
+        self._until: dict[int, float] = {}
+
+    def fresh(self, ids: list[int], hold: float) -> list[int]:
+        now = time.monotonic()
+        if len(self._until) > 200_000:
+            self._until = {k: v for k, v in self._until.items() if v > now}
+        chosen = [i for i in ids if self._until.get(i, 0.0) <= now]
+        for i in chosen:
+            self._until[i] = now + hold
+        return chosen
+
+
+def tick(ctx: JobContext, recent: Recent | None = None) -> tuple[int, int]:
     """One pass; returns (events queued for routing, deliveries queued for sending)."""
     now = datetime.now(UTC)
     with ctx.engine.begin() as conn:
@@ -46,6 +67,9 @@ def tick(ctx: JobContext) -> tuple[int, int]:
             .where(due_condition(now))
             .order_by(Delivery.next_attempt_at)
             .limit(defaults.SCHEDULER_SCAN_LIMIT)
+            # Rows a deliver job holds right now are skipped, not waited for: waiting is
+            # how the scheduler and the jobs deadlocked under a backlog (bench/e2e).
+            .with_for_update(skip_locked=True)
         )
         # Push the due time forward as we hand rows out, so the next tick does not hand
         # them out again while their job waits in the queue.
@@ -55,6 +79,8 @@ def tick(ctx: JobContext) -> tuple[int, int]:
             .values(next_attempt_at=now + timedelta(seconds=ctx.timing.requeue_after))
             .returning(Delivery.id, Delivery.destination_id)
         ).all()
+    if recent is not None:
+        unrouted = recent.fresh(unrouted, ctx.timing.requeue_after)
     for start in range(0, len(unrouted), 1000):
         ctx.queue.enqueue_route(unrouted[start : start + 1000])
     by_destination: dict[int, list[int]] = defaultdict(list)
@@ -83,6 +109,7 @@ class SchedulerThread:
         self._period = ctx.timing.tick if period is None else period
         self._should_run = should_run
         self._stop = threading.Event()
+        self._recent = Recent()
         self._thread = threading.Thread(target=self._run, name="switchboard-scheduler", daemon=True)
 
     def start(self) -> None:
@@ -97,6 +124,6 @@ class SchedulerThread:
             if callable(self._should_run) and not self._should_run():
                 continue
             try:
-                tick(self._ctx)
+                tick(self._ctx, self._recent)
             except Exception:  # a database hiccup: log, and try again next tick
                 log.exception("scheduler tick failed")
