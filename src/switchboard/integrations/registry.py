@@ -19,7 +19,9 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from switchboard.integrations.base import Adapter
+from switchboard.integrations.marketo import MarketoAdapter
 from switchboard.integrations.pendo import PendoAdapter
+from switchboard.integrations.sfmc import SFMCAdapter
 from switchboard.integrations.webhook import WebhookAdapter
 from switchboard.spec.calls import CALL_TYPES
 
@@ -27,7 +29,12 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
-BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (WebhookAdapter, PendoAdapter)
+BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (
+    WebhookAdapter,
+    PendoAdapter,
+    SFMCAdapter,
+    MarketoAdapter,
+)
 
 
 def load_adapters(plugins: Iterable[EntryPoint] | None = None) -> dict[str, Adapter]:

@@ -1,0 +1,37 @@
+"""Marketo's paths, batch size and API limits, in one place.
+
+Every subscription has its own host, `https://{Munchkin id}.mktorest.com`:
+
+    POST {host}/identity/oauth/token            client-credentials token (form-encoded)
+    POST {host}/rest/v1/leads.json              Sync Leads: createOrUpdate, up to 300 records
+    POST {host}/rest/v1/activities/external.json   Add Custom Activities, up to 300 records
+
+The token travels as `Authorization: Bearer <token>`; the `access_token` query parameter is
+being withdrawn by Marketo and is never used.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+OAUTH_PATH: Final = "/identity/oauth/token"
+LEADS_PATH: Final = "/rest/v1/leads.json"
+ACTIVITIES_PATH: Final = "/rest/v1/activities/external.json"
+
+#: Records per Sync Leads or Add Custom Activities call (Marketo's maximum).
+BATCH_SIZE: Final = 300
+
+#: Marketo allows 100 calls per 20 s per instance, shared by every worker. The shared limiter
+#: counts per one-second window, so the budget is spread evenly: 5 calls each second.
+CALLS_PER_SECOND: Final = 100 / 20
+
+#: At most 10 calls in flight per instance; the 11th is refused with error 615.
+MAX_CONCURRENT_CALLS: Final = 10
+
+#: How long to wait, in all, for a call budget or a free slot before giving the events a retry
+#: outcome instead (seconds). Short, so a busy instance delays a send without stalling a worker.
+MAX_LIMIT_WAIT: Final = 5.0
+
+#: A token with less life left than this is renewed before use (seconds), so that it does not
+#: expire between the check and Marketo reading it.
+TOKEN_RENEW_MARGIN: Final = 30.0

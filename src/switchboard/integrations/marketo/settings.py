@@ -1,0 +1,103 @@
+"""Settings of a Marketo destination; the titles and descriptions are the form's labels and help."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+def _check_base_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "must be an http(s) URL with a host, such as https://123-ABC-456.mktorest.com"
+        )
+    if parts.query or parts.fragment or any(char.isspace() for char in value):
+        raise ValueError("must be a plain base URL, without spaces, query or fragment")
+    value = value.rstrip("/")
+    # Marketo's admin page shows the REST endpoint with `/rest`; the identity API is beside it.
+    if value.endswith("/rest"):
+        value = value.removesuffix("/rest")
+    return value
+
+
+BaseUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+    AfterValidator(_check_base_url),
+]
+
+
+class ActivityMapping(BaseModel):
+    """How one track event becomes a Marketo custom activity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    activity_type_id: int = Field(
+        gt=0,
+        title="Activity type id",
+        description="The id of the custom activity type (Admin > Marketo Custom Activities).",
+    )
+    primary_property: NonEmpty = Field(
+        title="Primary attribute property",
+        description="The event property whose value is the activity's primary attribute value. "
+        "An event without it fails.",
+    )
+    attributes: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=dict,
+        title="Attributes",
+        description="Event property → the activity attribute's API name. A dotted property "
+        "(cart.total) reads a nested value.",
+    )
+
+
+class MarketoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Marketo")
+
+    base_url: BaseUrl = Field(
+        title="Endpoint",
+        description="Your instance's REST endpoint, such as https://123-ABC-456.mktorest.com "
+        "(Admin > Integration > Web Services). A trailing /rest is removed.",
+    )
+    client_id: NonEmpty = Field(
+        title="Client id",
+        description="The client id of a LaunchPoint Custom service bound to an API-only user.",
+    )
+    client_secret: SecretStr = Field(
+        min_length=1,
+        title="Client secret",
+        description="The client secret of that LaunchPoint service.",
+    )
+    lookup_field: NonEmpty = Field(
+        default="email",
+        title="Lookup field",
+        description="The Marketo lead field that finds an existing lead (its dedupe key). The "
+        "event must carry a trait mapped to it.",
+    )
+    trait_mapping: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=dict,
+        title="Trait mapping",
+        description="Trait → Marketo lead field API name, added to (and overriding) the standard "
+        "mapping. userId and anonymousId may be mapped too. Unmapped traits are not sent.",
+    )
+    activities: dict[NonEmpty, ActivityMapping] = Field(
+        default_factory=dict,
+        title="Custom activities",
+        description="Track event name → the custom activity it becomes. Other track events "
+        "fail as rejected.",
+    )
+    timeout_seconds: float = Field(
+        default=30.0,
+        ge=0.1,
+        le=120,
+        title="Timeout (seconds)",
+        description="How long to wait for each answer from Marketo. A call that times out is "
+        "retried.",
+    )

@@ -1,0 +1,119 @@
+"""Settings of a Marketing Cloud destination; titles and descriptions are the form's labels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
+
+
+def _check_base_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "must be an http(s) URL with a host, such as "
+            "https://mcxxxxxxxx.auth.marketingcloudapis.com"
+        )
+    if parts.query or parts.fragment or any(char.isspace() for char in value):
+        raise ValueError("must be a plain base URL, without spaces, query or fragment")
+    return value.rstrip("/")
+
+
+BaseUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+    AfterValidator(_check_base_url),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+AccountId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,20}$")]
+
+
+class SFMCSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Salesforce Marketing Cloud")
+
+    auth_base_url: BaseUrl = Field(
+        title="Authentication base URI",
+        description=(
+            "The installed package's Authentication Base URI, such as "
+            "https://mcxxxxxxxx.auth.marketingcloudapis.com. The REST base comes from the token."
+        ),
+    )
+    client_id: Name = Field(
+        title="Client ID", description="The server-to-server API integration's Client Id."
+    )
+    client_secret: SecretStr = Field(
+        min_length=1,
+        title="Client secret",
+        description="The API integration's Client Secret.",
+    )
+    account_id: AccountId | None = Field(
+        default=None,
+        title="Account ID (MID)",
+        description="The business unit's MID, when the package serves several business units.",
+    )
+    identify_event_definition_key: Name | None = Field(
+        default=None,
+        title="identify: event definition key",
+        description=(
+            "The Event Definition Key of a journey's API Event entry source. Each identify "
+            "enters the journey with the userId as Contact Key."
+        ),
+    )
+    identify_data_extension_key: Name | None = Field(
+        default=None,
+        title="identify: data extension external key",
+        description="Each identify upserts a row, keyed by the userId, into this data extension.",
+    )
+    data_extension_key_field: Name = Field(
+        default="ContactKey",
+        title="identify: data extension primary key column",
+        description="The data extension's primary-key column that holds the userId.",
+    )
+    trait_mapping: dict[Name, Name] = Field(
+        default_factory=dict,
+        title="identify: traits → fields",
+        description=(
+            "Trait (a dotted path such as company.industry) → event or data extension field. "
+            "Empty: every top-level trait that is not an object, under its own name."
+        ),
+    )
+    track_events: dict[Name, Name] = Field(
+        default_factory=dict,
+        title="track: events → event definition keys",
+        description=(
+            "Event name → Event Definition Key. A mapped track call enters that journey, with "
+            "the event's top-level properties as its data; other track calls fail."
+        ),
+    )
+    timeout_seconds: float = Field(
+        default=10.0,
+        ge=0.1,
+        le=60,
+        title="Timeout (seconds)",
+        description="How long to wait for each answer. A request that times out is retried.",
+    )
+
+    @model_validator(mode="after")
+    def _has_something_to_do(self) -> SFMCSettings:
+        if not (
+            self.identify_event_definition_key
+            or self.identify_data_extension_key
+            or self.track_events
+        ):
+            raise ValueError(
+                "set an identify event definition key, an identify data extension key, or a "
+                "track event mapping"
+            )
+        return self

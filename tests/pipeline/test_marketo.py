@@ -1,0 +1,111 @@
+"""Events reach a fake Marketo through the whole pipeline, on both backends."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from switchboard.deliveries.models import Status
+from tests.fakes.marketo import CLIENT_ID, CLIENT_SECRET, FakeMarketo
+from tests.pipeline.conftest import Pipeline
+
+ORDER_TYPE = 100001
+
+
+def fake_marketo() -> FakeMarketo:
+    return FakeMarketo(activity_types={ORDER_TYPE: frozenset({"orderTotal"})})
+
+
+def marketo_destination(pipeline: Pipeline, marketo: FakeMarketo, **body: Any) -> dict[str, Any]:
+    settings = {
+        "base_url": marketo.url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "activities": {
+            "Order Completed": {
+                "activity_type_id": ORDER_TYPE,
+                "primary_property": "orderId",
+                "attributes": {"total": "orderTotal"},
+            }
+        },
+    }
+    return pipeline.destination("marketo", type="marketo", settings=settings, **body)
+
+
+def identify(n: int) -> dict[str, Any]:
+    return {
+        "type": "identify",
+        "userId": f"u{n}",
+        "traits": {"email": f"p{n}@example.com", "firstName": f"P{n}"},
+        "messageId": f"m-identify-{n}",
+    }
+
+
+def order(n: int, event: str = "Order Completed") -> dict[str, Any]:
+    return {
+        "type": "track",
+        "userId": f"u{n}",
+        "event": event,
+        "properties": {"orderId": f"o{n}", "total": n * 10},
+        "context": {"traits": {"email": f"p{n}@example.com"}},
+        "messageId": f"m-{event}-{n}",
+    }
+
+
+def test_identify_and_track_are_delivered_and_an_unmapped_event_fails(
+    pipeline: Pipeline,
+) -> None:
+    with fake_marketo() as marketo:
+        dest = marketo_destination(pipeline, marketo)
+        pipeline.send(
+            identify(1),
+            order(1),
+            order(1, "Signed Up"),
+            {"type": "page", "userId": "u1", "name": "Home", "messageId": "m-page"},
+        )
+        rows = pipeline.wait_statuses(
+            {Status.DELIVERED: 2, Status.FAILED: 1, Status.UNSUPPORTED: 1}, dest["id"]
+        )
+        lead = marketo.leads_by("email")["p1@example.com"]
+        assert lead["firstName"] == "P1"
+        [activity] = marketo.activities
+    assert activity["leadId"] == lead["id"]
+    assert activity["primaryAttributeValue"] == "o1"
+    assert activity["attributes"] == [{"apiName": "orderTotal", "value": 10}]
+    [failed] = [d for d in rows if d.status == Status.FAILED]
+    assert (failed.reason or "").startswith("Message Rejected: no custom activity mapped")
+    assert failed.attempts == 1
+    delivered = [d for d in rows if d.status == Status.DELIVERED]
+    recorded = json.dumps([a.exchanges for d in delivered for a in pipeline.attempts(d.id)])
+    assert CLIENT_SECRET not in recorded
+    assert "[redacted]" in recorded
+
+
+def test_the_token_is_fetched_once_for_many_events(pipeline: Pipeline) -> None:
+    with fake_marketo() as marketo:
+        dest = marketo_destination(pipeline, marketo)
+        pipeline.send(*[identify(n) for n in range(10)])
+        pipeline.wait_statuses({Status.DELIVERED: 10}, dest["id"])
+        pipeline.send(*[order(n) for n in range(10)])
+        pipeline.wait_statuses({Status.DELIVERED: 20}, dest["id"])
+        assert marketo.token_calls == 1
+        assert len(marketo.activities) == 10
+        assert len(marketo.leads) == 10
+
+
+def test_a_rate_limit_is_retried_then_delivered(pipeline: Pipeline) -> None:
+    with fake_marketo() as marketo:
+        marketo.fail_next("606")
+        dest = marketo_destination(
+            pipeline,
+            marketo,
+            retry={"base_delay": 0.2, "max_delay": 0.5, "max_retry_after": 0.5},
+        )
+        pipeline.send(identify(1))
+        [delivery] = pipeline.wait_statuses({Status.DELIVERED: 1}, dest["id"])
+        assert len(marketo.rest_requests) == 2
+        assert "p1@example.com" in marketo.leads_by("email")
+    assert delivery.attempts == 2
+    first, second = pipeline.attempts(delivery.id)
+    assert (first.outcome, first.code) == ("retry", "marketo_606")
+    assert second.outcome == "delivered"

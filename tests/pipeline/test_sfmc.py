@@ -1,0 +1,115 @@
+"""Events reach a fake Salesforce Marketing Cloud through the whole pipeline, on both backends."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from switchboard.deliveries.models import Status
+from tests.fakes.sfmc import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DATA_EXTENSION,
+    EVENT_DEFINITION,
+    FakeSFMC,
+    error_reply,
+)
+from tests.pipeline.conftest import Pipeline, track
+
+
+def sfmc_destination(pipeline: Pipeline, sfmc: FakeSFMC, **body: Any) -> dict[str, Any]:
+    settings = {
+        "auth_base_url": sfmc.url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "identify_event_definition_key": EVENT_DEFINITION,
+        "identify_data_extension_key": DATA_EXTENSION,
+        "trait_mapping": {"email": "Email", "company.industry": "Industry"},
+        "track_events": {"Order Completed": EVENT_DEFINITION},
+    }
+    return pipeline.destination("sfmc", type="sfmc", settings=settings, **body)
+
+
+def test_identify_and_track_are_delivered_unmapped_fails_and_page_is_unsupported(
+    pipeline: Pipeline,
+) -> None:
+    with FakeSFMC() as sfmc:
+        dest = sfmc_destination(pipeline, sfmc)
+        pipeline.send(
+            {
+                "type": "identify",
+                "userId": "u1",
+                "traits": {"email": "ada@example.com", "company": {"industry": "Tech"}},
+                "messageId": "m-identify",
+            },
+            track(1, properties={"total": 3}),
+            track(2, event="Cart Viewed"),
+            {"type": "page", "userId": "u1", "name": "Home", "messageId": "m-page"},
+        )
+        rows = pipeline.wait_statuses(
+            {Status.DELIVERED: 2, Status.FAILED: 1, Status.UNSUPPORTED: 1}, dest["id"]
+        )
+        entries = sfmc.journey_entries
+        assert sfmc.rows == {
+            DATA_EXTENSION: {
+                '{"ContactKey": "u1"}': {
+                    "ContactKey": "u1",
+                    "Email": "ada@example.com",
+                    "Industry": "Tech",
+                }
+            }
+        }
+        tokens = sfmc.issued_tokens
+    assert sorted((e["ContactKey"], json.dumps(e["Data"])) for e in entries) == [
+        ("u1", json.dumps({"Email": "ada@example.com", "Industry": "Tech"})),
+        ("u1", json.dumps({"total": 3})),
+    ]
+    [failed] = [d for d in rows if d.status == Status.FAILED]
+    assert failed.reason == (
+        "the track event 'Cart Viewed' is not mapped to an event definition key "
+        "(add it to the track events setting)"
+    )
+    assert failed.code == "unmapped_event"
+    [skipped] = [d for d in rows if d.status == Status.UNSUPPORTED]
+    assert skipped.reason == "Salesforce Marketing Cloud does not support page calls"
+    recorded = json.dumps(
+        [
+            exchange
+            for d in rows
+            if d.status == Status.DELIVERED
+            for attempt in pipeline.attempts(d.id)
+            for exchange in attempt.exchanges
+        ]
+    )
+    assert "[redacted]" in recorded
+    for secret in (CLIENT_SECRET, *tokens):
+        assert secret not in recorded
+
+
+def test_one_token_serves_many_events(pipeline: Pipeline) -> None:
+    with FakeSFMC() as sfmc:
+        dest = sfmc_destination(pipeline, sfmc)
+        for n in range(4):
+            pipeline.send(*(track(10 * n + i) for i in range(5)))
+        pipeline.wait_statuses({Status.DELIVERED: 20}, dest["id"])
+        assert len(sfmc.journey_entries) == 20
+        assert sfmc.token_calls == 1
+
+
+def test_429_with_retry_after_is_honoured_then_delivered(pipeline: Pipeline) -> None:
+    with FakeSFMC() as sfmc:
+        limited = error_reply(429, "Rate limit exceeded", 50100, retryAfter=2)
+        sfmc.script(replace(limited, headers={**limited.headers, "Retry-After": "2"}))
+        dest = sfmc_destination(pipeline, sfmc, retry={"base_delay": 0.1, "max_delay": 0.2})
+        pipeline.send(track(1))
+        [delivery] = pipeline.wait_statuses({Status.DELIVERED: 1}, dest["id"])
+        assert len(sfmc.journey_entries) == 1
+        assert sfmc.token_calls == 1
+    assert delivery.attempts == 2
+    first, second = pipeline.attempts(delivery.id)
+    assert (first.outcome, first.code) == ("retry", "http_429")
+    assert first.reason == "HTTP 429 Too Many Requests: Rate limit exceeded (errorcode 50100)"
+    assert second.outcome == "delivered"
+    waited = (second.created_at - first.created_at).total_seconds()
+    assert waited >= 1.9
