@@ -34,6 +34,7 @@ _TABLES = (
     "connections",
     "destinations",
     "rejected_events",
+    "route_queue",
     "events",
     "write_keys",
     "sources",

@@ -185,7 +185,7 @@ class Probe:
         stats = await self.sink_stats()
         row = await (
             await self.pg.execute(
-                "SELECT (SELECT count(*) FROM events WHERE routed_at IS NULL), "
+                "SELECT (SELECT count(*) FROM route_queue), "
                 "(SELECT count(*) FROM deliveries WHERE status IN ('pending', 'retrying'))"
             )
         ).fetchone()
@@ -372,7 +372,7 @@ async def _run_steps(
 
 
 _PENDING: Final = (
-    "SELECT message_id FROM events WHERE routed_at IS NULL "
+    "SELECT e.message_id FROM route_queue q JOIN events e ON e.id = q.event_id "
     "UNION ALL SELECT e.message_id FROM deliveries d JOIN events e ON e.id = d.event_id "
     "WHERE d.status IN ('pending', 'retrying')"
 )

@@ -19,6 +19,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def upgrade() -> None:
 
     op.create_table(
@@ -161,26 +164,23 @@ def upgrade() -> None:
     with op.batch_alter_table("attempts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_attempts_delivery_id"), ["delivery_id"], unique=False)
 
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("routed_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index(
-            "ix_events_unrouted",
-            ["id"],
-            unique=False,
-            postgresql_where=sa.text("routed_at IS NULL"),
-            sqlite_where=sa.text("routed_at IS NULL"),
-        )
+    op.create_table(
+        "route_queue",
+        sa.Column("event_id", BigId, nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_route_queue_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_route_queue")),
+    )
 
 
 def downgrade() -> None:
 
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ix_events_unrouted",
-            postgresql_where=sa.text("routed_at IS NULL"),
-            sqlite_where=sa.text("routed_at IS NULL"),
-        )
-        batch_op.drop_column("routed_at")
+    op.drop_table("route_queue")
 
     with op.batch_alter_table("attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attempts_delivery_id"))

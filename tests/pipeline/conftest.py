@@ -131,7 +131,7 @@ def _fresh_postgres(url: str) -> None:
         conn.execute(
             text(
                 "TRUNCATE attempts, deliveries, connections, destinations, rejected_events, "
-                "events, write_keys, sources, api_tokens RESTART IDENTITY CASCADE"
+                "route_queue, events, write_keys, sources, api_tokens RESTART IDENTITY CASCADE"
             )
         )
     engine.dispose()

@@ -4,7 +4,7 @@ from switchboard.admin.models import ApiToken
 from switchboard.db.base import Base
 from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.destinations.models import Connection, Destination
-from switchboard.events.models import Event, RejectedEvent
+from switchboard.events.models import Event, RejectedEvent, RouteQueue
 from switchboard.sources.models import Source, WriteKey
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Destination",
     "Event",
     "RejectedEvent",
+    "RouteQueue",
     "Source",
     "WriteKey",
 ]

@@ -21,7 +21,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
@@ -52,6 +62,12 @@ _events_sqlite = Table(
     Column("received_at", UTCDateTime),
     Column("payload", Text),
 )
+_route_queue_sqlite = Table(
+    "route_queue",
+    _write_metadata,
+    Column("event_id", BigId, primary_key=True),
+    Column("received_at", UTCDateTime),
+)
 _rejected_sqlite = Table(
     "rejected_events",
     _write_metadata,
@@ -72,12 +88,15 @@ _EVENT_COLUMNS = (
 # Parameters go in binary (%b): as text, psycopg escapes every quote of every JSON payload in
 # Python, which cost ~80 µs an event and capped ingest at ~9 K rows/s (docs/benchmarks.md).
 PG_INSERT_EVENTS = (
-    f"INSERT INTO events ({_EVENT_COLUMNS}) "
+    f"WITH inserted AS (INSERT INTO events ({_EVENT_COLUMNS}) "
     "SELECT s, t, e, u, a, m, ot, ts, sa, ra, p::jsonb FROM unnest("
     "%b::int[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
     "%b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::text[]"
     ") AS x(s, t, e, u, a, m, ot, ts, sa, ra, p) "
-    "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING id"
+    "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING id, received_at) "
+    # New events join the route queue in the same statement (duplicates never do).
+    "INSERT INTO route_queue (event_id, received_at) SELECT id, received_at FROM inserted "
+    "RETURNING event_id"
 )
 PG_INSERT_REJECTED = (
     "INSERT INTO rejected_events (source_id, received_at, reason, type, message_id, payload) "
@@ -183,7 +202,17 @@ def _insert_events_sqlite(conn: Connection, rows: Sequence[EventRow]) -> list[in
         }
         for r in rows
     ]
-    return [row[0] for row in conn.execute(statement, values)]
+    ids = [row[0] for row in conn.execute(statement, values)]
+    if ids:
+        conn.execute(
+            _route_queue_sqlite.insert().from_select(
+                ["event_id", "received_at"],
+                select(_events_sqlite.c.id, _events_sqlite.c.received_at).where(
+                    _events_sqlite.c.id.in_(ids)
+                ),
+            )
+        )
+    return ids
 
 
 def _insert_rejected_sqlite(conn: Connection, rows: Sequence[RejectedRow]) -> None:

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from switchboard.deliveries.models import Delivery, Status
 from switchboard.destinations.models import Connection as SourceLink
 from switchboard.destinations.models import Destination
-from switchboard.events.models import Event
+from switchboard.events.models import Event, RouteQueue
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 from switchboard.routing.plan import Filters, Target, plan
@@ -106,9 +106,9 @@ def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
     pending_by_destination: dict[int, list[int]] = defaultdict(list)
     with ctx.engine.begin() as conn:
         events = conn.execute(
-            select(Event.id, Event.source_id, Event.payload).where(
-                Event.id.in_(list(event_ids)), Event.routed_at.is_(None)
-            )
+            select(Event.id, Event.source_id, Event.payload)
+            .join(RouteQueue, RouteQueue.event_id == Event.id)
+            .where(RouteQueue.event_id.in_(list(event_ids)))
         ).all()
         if not events:
             return 0
@@ -132,11 +132,7 @@ def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
                     }
                 )
         created = _insert_deliveries(conn, rows, now) if rows else []
-        conn.execute(
-            update(Event)
-            .where(Event.id.in_([e.id for e in events]), Event.routed_at.is_(None))
-            .values(routed_at=now)
-        )
+        conn.execute(delete(RouteQueue).where(RouteQueue.event_id.in_([e.id for e in events])))
     for delivery_id, destination_id, status in created:
         if status == Status.PENDING:
             pending_by_destination[destination_id].append(delivery_id)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from switchboard.deliveries.models import Delivery
-from switchboard.events.models import Event
+from switchboard.events.models import RouteQueue
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 from switchboard.jobs.deliver import due_condition
@@ -53,12 +53,9 @@ def tick(ctx: JobContext, recent: Recent | None = None) -> tuple[int, int]:
     with ctx.engine.begin() as conn:
         unrouted = list(
             conn.scalars(
-                select(Event.id)
-                .where(
-                    Event.routed_at.is_(None),
-                    Event.received_at < now - timedelta(seconds=ctx.timing.unrouted_after),
-                )
-                .order_by(Event.id)
+                select(RouteQueue.event_id)
+                .where(RouteQueue.received_at < now - timedelta(seconds=ctx.timing.unrouted_after))
+                .order_by(RouteQueue.event_id)
                 .limit(defaults.SCHEDULER_SCAN_LIMIT)
             )
         )
