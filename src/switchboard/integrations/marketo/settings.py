@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+
+from switchboard.integrations.urls import base_url_check
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
-def _check_base_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-    except ValueError as exc:
-        raise ValueError(f"not a valid URL: {exc}") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            "must be an http(s) URL with a host, such as https://123-ABC-456.mktorest.com"
-        )
-    if parts.query or parts.fragment or any(char.isspace() for char in value):
-        raise ValueError("must be a plain base URL, without spaces, query or fragment")
-    value = value.rstrip("/")
+def _without_rest_suffix(value: str) -> str:
     # Marketo's admin page shows the REST endpoint with `/rest`; the identity API is beside it.
-    if value.endswith("/rest"):
-        value = value.removesuffix("/rest")
-    return value
+    return value.removesuffix("/rest")
 
 
 BaseUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
-    AfterValidator(_check_base_url),
+    AfterValidator(base_url_check("https://123-ABC-456.mktorest.com", then=_without_rest_suffix)),
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -15,26 +14,12 @@ from pydantic import (
     model_validator,
 )
 
-
-def _check_base_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-    except ValueError as exc:
-        raise ValueError(f"not a valid URL: {exc}") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            "must be an http(s) URL with a host, such as "
-            "https://mcxxxxxxxx.auth.marketingcloudapis.com"
-        )
-    if parts.query or parts.fragment or any(char.isspace() for char in value):
-        raise ValueError("must be a plain base URL, without spaces, query or fragment")
-    return value.rstrip("/")
-
+from switchboard.integrations.urls import base_url_check
 
 BaseUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
-    AfterValidator(_check_base_url),
+    AfterValidator(base_url_check("https://mcxxxxxxxx.auth.marketingcloudapis.com")),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 AccountId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,20}$")]
