@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
+from pydantic import BaseModel
 
 from switchboard.deliveries.models import Status
+from switchboard.integrations.base import Adapter, Message, Result, SendContext
 from tests.fakes.sink import Sink
 from tests.integrations.test_plugins import install_plugin
 from tests.pipeline.conftest import Pipeline, track
@@ -53,3 +56,40 @@ def test_rate_limit_holds_across_workers(pipeline: Pipeline) -> None:
     assert max(per_second.values()) <= 10, per_second
     # 40 sends at 10 per one-second window need four windows: at least three boundaries.
     assert starts[-1] - starts[0] >= 2.0
+
+
+class _BrokenSettings(BaseModel):
+    token: str
+
+
+class _BrokenAdapter(Adapter):
+    """A third-party adapter with a bug that puts its secret in the exception message."""
+
+    type = "broken"
+    display_name = "Broken"
+    supported_calls = frozenset({"track"})
+    settings_model = _BrokenSettings
+
+    def send(
+        self, settings: BaseModel, messages: Sequence[Message], context: SendContext
+    ) -> list[Result]:
+        assert isinstance(settings, _BrokenSettings)
+        raise RuntimeError(f"cannot use token {settings.token}")
+
+
+def test_an_adapter_that_raises_keeps_the_events_and_leaks_no_secret(pipeline: Pipeline) -> None:
+    if pipeline.kind != "inline":
+        pytest.skip("the adapter lives in this process only")
+    adapters = pipeline.server.app.jobs.adapters
+    assert isinstance(adapters, dict)
+    adapters["broken"] = _BrokenAdapter()
+    dest = pipeline.destination("broken", type="broken", settings={"token": "tok-SECRET-42"})
+    pipeline.send(track(1))
+    pipeline.wait_until(
+        lambda: any((d.reason or "").startswith("adapter error") for d in pipeline.deliveries()),
+        what="the adapter error to be recorded",
+    )
+    [delivery] = pipeline.deliveries(dest["id"])
+    assert delivery.status == Status.PENDING  # kept, to be tried again
+    assert "RuntimeError" in (delivery.reason or "")
+    assert "tok-SECRET-42" not in (delivery.reason or "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -310,8 +311,12 @@ def _send_all(
         try:
             results = adapter.send(settings, chunk, context)
         except Exception as exc:  # a bug in the adapter: keep the events, retry later
-            log.exception("adapter %s raised", adapter.type)
-            _postpone(ctx, [m.delivery_id for m in messages[start:]], 60, f"adapter error: {exc!r}")
+            # The message of an adapter's exception may quote its settings (secrets), so
+            # neither the log nor the stored reason carries it: the type and where it raised.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            error = f"{type(exc).__name__} at {where.filename}:{where.lineno}"
+            log.error("adapter %s raised %s", adapter.type, error)
+            _postpone(ctx, [m.delivery_id for m in messages[start:]], 60, f"adapter error: {error}")
             return sent
         _record(ctx, policy, results, received, attempts)
         sent += len(chunk)
