@@ -15,14 +15,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from switchboard.db.engine import make_engine, make_sessionmaker
-from switchboard.db.models import Base
 from switchboard.db.migrate import upgrade
+from switchboard.db.models import Base
 from switchboard.settings import Settings
 from switchboard.sources.service import create_source, current_key
+from tests.browser import launch
 from tests.servers import RunningServer, running_server
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
@@ -131,6 +133,13 @@ def admin(server: RunningServer) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=server.url, timeout=10, headers=headers) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run (skipped, or failed in CI, when missing)."""
+    with launch() as chromium:
+        yield chromium
 
 
 @pytest.fixture
