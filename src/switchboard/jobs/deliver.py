@@ -1,9 +1,10 @@
 """The deliver job: one destination, a batch of delivery ids.
 
-Claims the deliveries with a lease (so a second job, or a retry of this one, never sends
-them twice at once), sends them through the destination's adapter within its concurrency
-cap and rate limit, and records each outcome and every HTTP exchange. Safe to run twice:
-finished and leased deliveries are not claimed again.
+Claims the deliveries a chunk at a time (a row lock on Postgres, a lease on SQLite: see
+`claims`), so a second job, or a retry of this one, never sends them twice at once; sends
+them through the destination's adapter within its concurrency cap and rate limit; records
+each outcome and every HTTP exchange. Safe to run twice: finished and held deliveries are
+not claimed again.
 """
 
 from __future__ import annotations
@@ -15,68 +16,32 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 from pydantic import BaseModel
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, or_
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Delivery, Status
+from switchboard.deliveries.rollups import add_outcomes
 from switchboard.destinations.models import Destination
-from switchboard.events.models import Event
 from switchboard.integrations.base import Adapter, Message, OutcomeKind, Result, SendContext
 from switchboard.jobs import defaults
+from switchboard.jobs.claims import Claimed, Store, job_connection, open_store
 from switchboard.jobs.context import JobContext
 from switchboard.jobs.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 
-def _claim(ctx: JobContext, delivery_ids: Sequence[int], now: datetime) -> list[int]:
-    """Lease the open, unleased deliveries among `delivery_ids`; return the ones we got."""
-    lease = now + timedelta(seconds=ctx.timing.lease)
-    with ctx.engine.begin() as conn:
-        rows = conn.execute(
-            update(Delivery)
-            .where(
-                Delivery.id.in_(list(delivery_ids)),
-                Delivery.status.in_(Status.OPEN),
-                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-            )
-            .values(lease_until=lease)
-            .returning(Delivery.id)
-        )
-        return sorted(r.id for r in rows)
-
-
-def _postpone(
-    ctx: JobContext, delivery_ids: Sequence[int], seconds: float, reason: str | None = None
-) -> None:
-    """Give leased deliveries back, to be tried again in `seconds` (the scheduler will)."""
-    if not delivery_ids:
-        return
-    values: dict[str, Any] = {
-        "lease_until": None,
-        "next_attempt_at": datetime.now(UTC) + timedelta(seconds=seconds),
-    }
-    if reason is not None:
-        values["reason"] = reason
-    with ctx.engine.begin() as conn:
-        conn.execute(update(Delivery).where(Delivery.id.in_(list(delivery_ids))).values(values))
-
-
-def _record(
-    ctx: JobContext,
-    policy: RetryPolicy,
-    results: Sequence[Result],
-    received: dict[int, datetime],
-    attempts: dict[int, int],
-) -> None:
+def _outcomes(
+    policy: RetryPolicy, results: Sequence[Result], held: dict[int, Claimed]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The delivery changes and the attempts rows for a chunk's results."""
     now = datetime.now(UTC)
     changes: list[dict[str, Any]] = []
     attempt_rows: list[dict[str, Any]] = []
     shown: set[int] = set()
     for result in results:
         outcome = result.outcome
-        tries = attempts[result.delivery_id] + 1
+        tries = held[result.delivery_id].attempts + 1
         change: dict[str, Any] = {
             "b_id": result.delivery_id,
             "attempts": tries,
@@ -93,7 +58,7 @@ def _record(
             change["delivered_at"] = now
         elif outcome.kind is OutcomeKind.RETRY:
             wait = policy.delay(tries, outcome.retry_after)
-            age = (now - received[result.delivery_id]).total_seconds()
+            age = (now - held[result.delivery_id].since).total_seconds()
             if age + wait > policy.give_up_after:
                 window = _duration(policy.give_up_after)
                 change["reason"] = f"gave up after {window} of retries: {outcome.reason}"
@@ -112,73 +77,7 @@ def _record(
                 "exchanges": _exchanges(result, shown),
             }
         )
-    with ctx.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            _record_postgres(conn, changes, attempt_rows)
-            return
-        conn.execute(
-            update(Delivery)
-            .where(Delivery.id == bindparam("b_id"))
-            .values(
-                status=bindparam("status"),
-                attempts=bindparam("attempts"),
-                lease_until=bindparam("lease_until"),
-                updated_at=bindparam("updated_at"),
-                reason=bindparam("reason"),
-                code=bindparam("code"),
-                next_attempt_at=bindparam("next_attempt_at"),
-                delivered_at=bindparam("delivered_at"),
-            ),
-            changes,
-        )
-        conn.execute(insert(Attempt), attempt_rows)
-
-
-# Outcomes and attempts of a chunk in two statements, arrays bound in binary: executemany ran
-# one UPDATE per delivery (bench/e2e).
-_PG_RECORD_OUTCOMES = (
-    "UPDATE deliveries AS d SET status = x.s, attempts = x.a, lease_until = NULL, "
-    "updated_at = x.u, reason = x.r, code = x.c, next_attempt_at = x.n, delivered_at = x.dl "
-    "FROM unnest(%b::bigint[], %b::text[], %b::int[], %b::timestamptz[], %b::text[], "
-    "%b::text[], %b::timestamptz[], %b::timestamptz[]) AS x(id, s, a, u, r, c, n, dl) "
-    "WHERE d.id = x.id"
-)
-_PG_INSERT_ATTEMPTS = (
-    "INSERT INTO attempts (delivery_id, created_at, outcome, code, reason, duration_ms, "
-    "exchanges) SELECT i, t, o, c, r, m, e::jsonb FROM unnest(%b::bigint[], %b::timestamptz[], "
-    "%b::text[], %b::text[], %b::text[], %b::float8[], %b::text[]) AS x(i, t, o, c, r, m, e)"
-)
-
-
-def _record_postgres(
-    conn: Connection, changes: list[dict[str, Any]], attempt_rows: list[dict[str, Any]]
-) -> None:
-    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(
-            _PG_RECORD_OUTCOMES,
-            (
-                [c["b_id"] for c in changes],
-                [c["status"] for c in changes],
-                [c["attempts"] for c in changes],
-                [c["updated_at"] for c in changes],
-                [c["reason"] for c in changes],
-                [c["code"] for c in changes],
-                [c["next_attempt_at"] for c in changes],
-                [c["delivered_at"] for c in changes],
-            ),
-        )
-        cursor.execute(
-            _PG_INSERT_ATTEMPTS,
-            (
-                [a["delivery_id"] for a in attempt_rows],
-                [a["created_at"] for a in attempt_rows],
-                [a["outcome"] for a in attempt_rows],
-                [a["code"] for a in attempt_rows],
-                [a["reason"] for a in attempt_rows],
-                [float(a["duration_ms"]) for a in attempt_rows],
-                [orjson.dumps(a["exchanges"]).decode() for a in attempt_rows],
-            ),
-        )
+    return changes, attempt_rows
 
 
 def _duration(seconds: float) -> str:
@@ -209,20 +108,12 @@ def _exchanges(result: Result, shown: set[int]) -> list[dict[str, Any]]:
     return stored
 
 
-def _finish_without_sending(
-    ctx: JobContext, delivery_ids: Sequence[int], status: str, reason: str
-) -> None:
-    now = datetime.now(UTC)
-    with ctx.engine.begin() as conn:
-        conn.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(list(delivery_ids)))
-            .values(status=status, reason=reason, lease_until=None, updated_at=now)
-        )
-
-
 def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -> int:
-    """Try to deliver `delivery_ids` to `destination_id`; return how many were attempted."""
+    """Try to deliver `delivery_ids` to `destination_id`; return how many were attempted.
+
+    The ids are taken a chunk at a time: each chunk is claimed, sent and recorded before the
+    next is claimed, so what a job holds is never more than one chunk (see `claims`).
+    """
     with ctx.sessions() as session:
         destination = session.get(Destination, destination_id)
         if destination is None:
@@ -237,103 +128,137 @@ def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -
             settings = adapter.settings_model.model_validate(
                 ctx.box.open(destination.settings_encrypted)
             )
-    now = datetime.now(UTC)
-    claimed = _claim(ctx, delivery_ids, now)
-    if not claimed:
-        return 0
-    if not enabled:
-        _finish_without_sending(ctx, claimed, Status.SKIPPED, "destination is disabled")
-        return 0
-    if adapter is None or settings is None:
-        _postpone(ctx, claimed, 300, f"adapter {destination.type!r} is not installed")
-        return 0
-
-    slot = None
-    if cap is not None:
-        slot = ctx.limiter.acquire_slot(destination_id, cap, ctx.timing.lease)
-        if slot is None:
-            _postpone(ctx, claimed, defaults.THROTTLED_RETRY_SECONDS)
+    ids = sorted(set(delivery_ids))
+    with job_connection(ctx.engine) as conn:
+        store = open_store(conn, ctx.engine, ctx.timing.lease)
+        if not enabled or adapter is None or settings is None:
+            with store.chunk():
+                held = store.claim(ids, datetime.now(UTC))
+                if not enabled:
+                    store.finish([h.id for h in held], Status.SKIPPED, "destination is disabled")
+                else:
+                    store.postpone(
+                        [h.id for h in held],
+                        _after(300),
+                        f"adapter {destination.type!r} is not installed",
+                    )
             return 0
-    try:
-        return _send_all(ctx, destination_id, adapter, settings, policy, rate, claimed, slot)
-    finally:
-        if slot is not None:
-            ctx.limiter.release_slot(destination_id, slot)
-
-
-def _send_all(
-    ctx: JobContext,
-    destination_id: int,
-    adapter: Adapter,
-    settings: BaseModel,
-    policy: RetryPolicy,
-    rate: float | None,
-    claimed: list[int],
-    slot: str | None = None,
-) -> int:
-    with ctx.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                Delivery.id,
-                Delivery.attempts,
-                Delivery.options,
-                Delivery.retry_since,
-                Event.payload,
-                Event.received_at,
-            )
-            .join(Event, Event.id == Delivery.event_id)
-            .where(Delivery.id.in_(claimed))
-            .order_by(Delivery.id)
-        ).all()
-    received = {r.id: r.retry_since or r.received_at for r in rows}
-    attempts = {r.id: r.attempts for r in rows}
-    messages = [Message(r.id, r.payload, r.options or {}) for r in rows]
-    chunk_size = (
-        defaults.SEND_CHUNK if rate is None else max(1, min(defaults.SEND_CHUNK, int(rate)))
-    )
-    context = SendContext(
-        http=ctx.http, policy=policy, limiter=ctx.limiter, scope=str(destination_id)
-    )
-    sent = 0
-    for start in range(0, len(messages), chunk_size):
-        chunk = messages[start : start + chunk_size]
-        if rate is not None:
-            wait = ctx.limiter.take(destination_id, rate, len(chunk))
-            tries = 0
-            while wait > 0:
-                tries += 1
-                if wait > defaults.MAX_INLINE_RATE_WAIT or tries > defaults.MAX_RATE_WAITS:
-                    # Give the worker back; the scheduler brings these back when due.
-                    _postpone(ctx, [m.delivery_id for m in messages[start:]], max(wait, 1.0))
-                    return sent
-                time.sleep(wait)
-                wait = ctx.limiter.take(destination_id, rate, len(chunk))
+        slot = None
+        if cap is not None:
+            slot = ctx.limiter.acquire_slot(destination_id, cap, ctx.timing.lease)
+            if slot is None:
+                with store.chunk():
+                    held = store.claim(ids, datetime.now(UTC))
+                    store.postpone(
+                        [h.id for h in held], _after(defaults.THROTTLED_RETRY_SECONDS), None
+                    )
+                return 0
         try:
-            results = adapter.send(settings, chunk, context)
+            job = _Job(ctx, store, destination_id, adapter, settings, policy, rate, slot)
+            return job.run(ids)
+        finally:
+            if slot is not None:
+                ctx.limiter.release_slot(destination_id, slot)
+
+
+def _after(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+class _Rest(Exception):
+    """The job stops early; what it has not sent goes back, due in `seconds`."""
+
+    def __init__(self, seconds: float, reason: str | None = None) -> None:
+        self.seconds = seconds
+        self.reason = reason
+
+
+class _Job:
+    """One deliver job's send loop over its chunks."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        store: Store,
+        destination_id: int,
+        adapter: Adapter,
+        settings: BaseModel,
+        policy: RetryPolicy,
+        rate: float | None,
+        slot: str | None,
+    ) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.destination_id = destination_id
+        self.adapter = adapter
+        self.settings = settings
+        self.policy = policy
+        self.rate = rate
+        self.slot = slot
+        self.context = SendContext(
+            http=ctx.http, policy=policy, limiter=ctx.limiter, scope=str(destination_id)
+        )
+
+    def run(self, ids: list[int]) -> int:
+        size = defaults.SEND_CHUNK
+        if self.rate is not None:
+            size = max(1, min(defaults.SEND_CHUNK, int(self.rate)))
+        sent = 0
+        for start in range(0, len(ids), size):
+            if start and self.ctx.stopping.is_set():
+                # The worker got SIGTERM: stop between chunks. Nothing unsent is held; the
+                # rest stays due, and the scheduler hands it to another worker.
+                return sent
+            with self.store.chunk():
+                held = self.store.claim(ids[start : start + size], datetime.now(UTC))
+                if not held:
+                    continue
+                try:
+                    sent += self._send(held)
+                except _Rest as rest:
+                    # This chunk and the ones not yet claimed go back together (those another
+                    # job holds are skipped, not waited for).
+                    later = ids[start + size :]
+                    others = self.store.claim(later, datetime.now(UTC)) if later else []
+                    back = [h.id for h in held] + [o.id for o in others]
+                    self.store.postpone(back, _after(rest.seconds), rest.reason)
+                    return sent
+            if self.slot is not None and start + size < len(ids):
+                # A long job must not lose its concurrency slot half-way.
+                self.ctx.limiter.renew_slot(self.destination_id, self.slot, self.ctx.timing.lease)
+        return sent
+
+    def _send(self, held: list[Claimed]) -> int:
+        if self.rate is not None:
+            self._wait_for_rate(len(held))
+        messages = [Message(h.id, h.payload, h.options) for h in held]
+        try:
+            results = self.adapter.send(self.settings, messages, self.context)
         except Exception as exc:  # a bug in the adapter: keep the events, retry later
             # The message of an adapter's exception may quote its settings (secrets), so
             # neither the log nor the stored reason carries it: the type and where it raised.
             where = traceback.extract_tb(exc.__traceback__)[-1]
             error = f"{type(exc).__name__} at {where.filename}:{where.lineno}"
-            log.error("adapter %s raised %s", adapter.type, error)
-            _postpone(ctx, [m.delivery_id for m in messages[start:]], 60, f"adapter error: {error}")
-            return sent
-        _record(ctx, policy, results, received, attempts)
-        sent += len(chunk)
-        rest = [m.delivery_id for m in messages[start + chunk_size :]]
-        if rest:  # still ours: a long job must not lose its lease (or its slot) half-way
-            _renew(ctx, rest)
-            if slot is not None:
-                ctx.limiter.renew_slot(destination_id, slot, ctx.timing.lease)
-    return sent
+            log.error("adapter %s raised %s", self.adapter.type, error)
+            raise _Rest(60, f"adapter error: {error}") from None
+        changes, attempt_rows = _outcomes(self.policy, results, {h.id: h for h in held})
+        self.store.record(changes, attempt_rows)
+        # Event-delivery rollups: the chunk's outcomes, one upsert (deliveries/rollups.py).
+        add_outcomes(self.ctx.engine, self.destination_id, changes, {h.id: h.since for h in held})
+        self.ctx.metrics.record_results(self.destination_id, results, {h.id: h.since for h in held})
+        return len(held)
 
-
-def _renew(ctx: JobContext, delivery_ids: Sequence[int]) -> None:
-    lease = datetime.now(UTC) + timedelta(seconds=ctx.timing.lease)
-    with ctx.engine.begin() as conn:
-        conn.execute(
-            update(Delivery).where(Delivery.id.in_(list(delivery_ids))).values(lease_until=lease)
-        )
+    def _wait_for_rate(self, count: int) -> None:
+        assert self.rate is not None
+        wait = self.ctx.limiter.take(self.destination_id, self.rate, count)
+        tries = 0
+        while wait > 0:
+            tries += 1
+            if wait > defaults.MAX_INLINE_RATE_WAIT or tries > defaults.MAX_RATE_WAITS:
+                # Give the worker back; the scheduler brings these back when due.
+                raise _Rest(max(wait, 1.0))
+            time.sleep(wait)
+            wait = self.ctx.limiter.take(self.destination_id, self.rate, count)
 
 
 def due_condition(now: datetime) -> Any:

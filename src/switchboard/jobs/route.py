@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, delete, select
@@ -20,6 +20,7 @@ from switchboard.events.models import Event, RouteQueue
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 from switchboard.routing.plan import Filters, Target, plan
+from switchboard.schema.rollups import record_routed
 
 
 def _targets(conn: Connection, ctx: JobContext, source_ids: set[int]) -> dict[int, list[Target]]:
@@ -100,16 +101,49 @@ def _insert_deliveries(
     return created
 
 
+# The route job's read and its `route_queue` delete bind the ids as one array on Postgres: one
+# statement text whatever the batch, where `IN (…)` renders and parses a placeholder per id.
+_PG_QUEUED_EVENTS = (
+    "SELECT e.id, e.source_id, e.payload FROM route_queue AS q JOIN events AS e ON e.id = "
+    "q.event_id WHERE q.event_id = ANY(%b::bigint[])"
+)
+_PG_DEQUEUE = "DELETE FROM route_queue WHERE event_id = ANY(%b::bigint[])"
+
+
+class _Queued(NamedTuple):
+    id: int
+    source_id: int
+    payload: dict[str, Any]
+
+
+def _queued_events(conn: Connection, event_ids: Sequence[int]) -> list[_Queued]:
+    """The events among `event_ids` still waiting in `route_queue`."""
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(_PG_QUEUED_EVENTS, (list(event_ids),))
+            return [_Queued(*row) for row in cursor.fetchall()]
+    rows = conn.execute(
+        select(Event.id, Event.source_id, Event.payload)
+        .join(RouteQueue, RouteQueue.event_id == Event.id)
+        .where(RouteQueue.event_id.in_(list(event_ids)))
+    )
+    return [_Queued(r.id, r.source_id, r.payload) for r in rows]
+
+
+def _dequeue(conn: Connection, event_ids: list[int]) -> None:
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(_PG_DEQUEUE, (event_ids,))
+        return
+    conn.execute(delete(RouteQueue).where(RouteQueue.event_id.in_(event_ids)))
+
+
 def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
     """Route the unrouted events among `event_ids`; return how many deliveries were queued."""
     now = datetime.now(UTC)
     pending_by_destination: dict[int, list[int]] = defaultdict(list)
     with ctx.engine.begin() as conn:
-        events = conn.execute(
-            select(Event.id, Event.source_id, Event.payload)
-            .join(RouteQueue, RouteQueue.event_id == Event.id)
-            .where(RouteQueue.event_id.in_(list(event_ids)))
-        ).all()
+        events = _queued_events(conn, event_ids)
         if not events:
             return 0
         targets = _targets(conn, ctx, {e.source_id for e in events})
@@ -132,7 +166,10 @@ def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
                     }
                 )
         created = _insert_deliveries(conn, rows, now) if rows else []
-        conn.execute(delete(RouteQueue).where(RouteQueue.event_id.in_([e.id for e in events])))
+        # Schema rollups: the batch's counts, one upsert per table (before the dequeue, which
+        # decides that this job is the one that counts these events; see schema/rollups.py).
+        record_routed(conn, events)
+        _dequeue(conn, [e.id for e in events])
     for delivery_id, destination_id, status in created:
         if status == Status.PENDING:
             pending_by_destination[destination_id].append(delivery_id)
