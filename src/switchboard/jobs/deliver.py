@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from sqlalchemy import and_, or_
 
 from switchboard.deliveries.models import Delivery, Status
-from switchboard.deliveries.rollups import add_outcomes
 from switchboard.destinations.models import Destination
 from switchboard.integrations.base import Adapter, Message, OutcomeKind, Result, SendContext
 from switchboard.jobs import defaults
@@ -205,10 +204,6 @@ class _Job:
             size = max(1, min(defaults.SEND_CHUNK, int(self.rate)))
         sent = 0
         for start in range(0, len(ids), size):
-            if start and self.ctx.stopping.is_set():
-                # The worker got SIGTERM: stop between chunks. Nothing unsent is held; the
-                # rest stays due, and the scheduler hands it to another worker.
-                return sent
             with self.store.chunk():
                 held = self.store.claim(ids[start : start + size], datetime.now(UTC))
                 if not held:
@@ -243,9 +238,6 @@ class _Job:
             raise _Rest(60, f"adapter error: {error}") from None
         changes, attempt_rows = _outcomes(self.policy, results, {h.id: h for h in held})
         self.store.record(changes, attempt_rows)
-        # Event-delivery rollups: the chunk's outcomes, one upsert (deliveries/rollups.py).
-        add_outcomes(self.ctx.engine, self.destination_id, changes, {h.id: h.since for h in held})
-        self.ctx.metrics.record_results(self.destination_id, results, {h.id: h.since for h in held})
         return len(held)
 
     def _wait_for_rate(self, count: int) -> None:
