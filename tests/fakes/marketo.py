@@ -21,9 +21,15 @@ What it does, unless scripted otherwise:
 - `POST /rest/v1/activities/external.json` (≤ 300) answers each record `added`, or
   `skipped` with `errors`: 1004 for an unknown lead, 1013 for an activity type not in
   `activity_types`, 1006 for an attribute that type lacks.
+- REST calls are held to Marketo's limits, as Marketo holds them: more than `rate_limit`
+  (100 calls in the past 20 s) is error 606, more than `max_concurrent` (10) in flight is
+  error 615. `meter` keeps the counts (the most calls seen in one window and in flight, and
+  every refusal); `latency` keeps each REST call in flight that long, so that concurrency
+  shows.
 - `fail_next("606", ...)` makes the next REST calls (after the token check) answer with those
-  call-level errors; `script(Reply(...))` answers the next requests of any kind (5xx, bodies
-  that are not JSON, delays) instead. Requests are recorded either way.
+  call-level errors; `skip_once[value] = code` skips the lead with that lookup value once;
+  `script(Reply(...))` answers the next requests of any kind (5xx, bodies that are not JSON,
+  delays) instead. Requests are recorded either way.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.limits import Meter
 from tests.fakes.sink import Received, Reply, Sink
 
 CLIENT_ID: Final = "mkto-client-3b9f"
@@ -73,6 +80,9 @@ class FakeMarketo(Sink):
         token_life: int = 3600,
         lead_fields: frozenset[str] = STANDARD_FIELDS,
         activity_types: dict[int, frozenset[str]] | None = None,
+        rate_limit: tuple[int, float] = (100, 20.0),
+        max_concurrent: int = 10,
+        latency: float = 0.0,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -80,6 +90,9 @@ class FakeMarketo(Sink):
         self.lead_fields = lead_fields
         self.activity_types = dict(activity_types or {})
         self.skip_leads: dict[str, str] = {}
+        self.skip_once: dict[str, str] = {}
+        self.meter = Meter(rate_limit[0], rate_limit[1], max_concurrent)
+        self.latency = latency
         self._token: _Token | None = None
         self._issued: dict[str, _Token] = {}
         self._failures: deque[str] = deque()
@@ -130,12 +143,25 @@ class FakeMarketo(Sink):
     # -- answering -------------------------------------------------------------------------
 
     def _record(self, received: Received) -> Reply:
-        with self._lock:
-            self._received.append(received)
-            self._lock.notify_all()
-            if self._replies:
-                return self._replies.popleft()
-            return self._answer(received)
+        limited = urlsplit(received.path).path.startswith("/rest/")
+        over = self.meter.enter() if limited else None
+        try:
+            with self._lock:
+                self._received.append(received)
+                self._lock.notify_all()
+            if limited and self.latency:
+                time.sleep(self.latency)  # in flight: other calls may arrive meanwhile
+            with self._lock:
+                if over == "rate":
+                    return _error("606", _MESSAGES["606"])
+                if over == "concurrency":
+                    return _error("615", _MESSAGES["615"])
+                if self._replies:
+                    return self._replies.popleft()
+                return self._answer(received)
+        finally:
+            if limited:
+                self.meter.leave()
 
     def _answer(self, received: Received) -> Reply:
         path = urlsplit(received.path).path
@@ -205,6 +231,9 @@ class FakeMarketo(Sink):
         if str(value) in self.skip_leads:
             code = self.skip_leads[str(value)]
             return _skipped("reasons", code, "Skipped as scripted")
+        if str(value) in self.skip_once:
+            code = self.skip_once.pop(str(value))
+            return _skipped("reasons", code, "Skipped once as scripted")
         unknown = sorted(set(record) - self.lead_fields)
         if unknown:
             return _skipped("reasons", "1006", f"Field '{unknown[0]}' not found")

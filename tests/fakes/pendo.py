@@ -16,6 +16,11 @@ What it does, unless scripted otherwise:
   object (else 400). It answers 200 with an empty body.
 - Any other path is 404; any other method 405.
 
+Pendo publishes no API rate limit, so by default the fake refuses nothing for load; given
+`rate_limit=(requests, seconds)` or `max_concurrent` it answers requests over them with 429.
+`meter` counts requests in a rolling window (of the `rate_limit` seconds, else 1 s) and in
+flight either way; `latency` keeps each request in flight that long.
+
 `script(Reply(...))` answers the next requests with those replies instead (429, 5xx, 400,
 bodies that are not JSON, delays), in order; the requests are recorded either way.
 """
@@ -23,10 +28,12 @@ bodies that are not JSON, delays), in order; the requests are recorded either wa
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.limits import Meter
 from tests.fakes.sink import Received, Reply, Sink
 
 INTEGRATION_KEY: Final = "pendo-int-key-7f3a9c"
@@ -49,11 +56,17 @@ class FakePendo(Sink):
         integration_key: str = INTEGRATION_KEY,
         track_secret: str = TRACK_SECRET,
         custom_fields: frozenset[str] = frozenset(),
+        rate_limit: tuple[int, float] | None = None,
+        max_concurrent: int | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.integration_key = integration_key
         self.track_secret = track_secret
         self.custom_fields = custom_fields
         self._store = _Store()
+        calls, window = rate_limit if rate_limit is not None else (None, 1.0)
+        self.meter = Meter(calls, window, max_concurrent)
+        self.latency = latency
         super().__init__(*replies)
 
     def __enter__(self) -> FakePendo:
@@ -79,12 +92,21 @@ class FakePendo(Sink):
     # -- answering -------------------------------------------------------------------------
 
     def _record(self, received: Received) -> Reply:
-        with self._lock:
-            self._received.append(received)
-            self._lock.notify_all()
-            if self._replies:
-                return self._replies.popleft()
-            return self._answer(received)
+        over = self.meter.enter()
+        try:
+            with self._lock:
+                self._received.append(received)
+                self._lock.notify_all()
+            if self.latency:
+                time.sleep(self.latency)  # in flight: other requests may arrive meanwhile
+            if over is not None:
+                return Reply(429, {"Retry-After": "1"}, "Too Many Requests")
+            with self._lock:
+                if self._replies:
+                    return self._replies.popleft()
+                return self._answer(received)
+        finally:
+            self.meter.leave()
 
     def _answer(self, received: Received) -> Reply:
         parts = urlsplit(received.path)

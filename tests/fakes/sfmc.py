@@ -21,6 +21,12 @@ What it does, unless scripted otherwise:
   upserts the rows: 200 with the rows echoed; 400 for an unknown data extension key.
 - Any other path is 404; any other method 405.
 
+Marketing Cloud publishes no fixed rate; it throttles a tenant with 429 (errorcode 50100,
+`Retry-After`). Given `rate_limit=(requests, seconds)` or `max_concurrent`, the fake answers
+REST requests over them that way. `meter` counts REST requests in a rolling window (of the
+`rate_limit` seconds, else 1 s) and in flight, whether limits are set or not; `latency` keeps
+each REST request in flight that long.
+
 `script(Reply(...))` answers the next REST requests (not token requests) with those replies
 instead, in order: 429 with Retry-After, 5xx, 400 with error JSON, a 200 whose body reports
 `operationStatus: "FAIL"`, malformed JSON. `script_token(...)` does the same for the token
@@ -31,10 +37,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections import deque
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote
 
+from tests.fakes.limits import Meter
 from tests.fakes.sink import Received, Reply, Sink
 
 CLIENT_ID: Final = "sfmc-client-id-4b7c"
@@ -63,6 +71,9 @@ class FakeSFMC(Sink):
         event_definitions: frozenset[str] = frozenset({EVENT_DEFINITION}),
         data_extensions: frozenset[str] = frozenset({DATA_EXTENSION}),
         expires_in: int = 1079,
+        rate_limit: tuple[int, float] | None = None,
+        max_concurrent: int | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -76,6 +87,9 @@ class FakeSFMC(Sink):
         self._issued: list[str] = []
         self._entries: list[dict[str, Any]] = []
         self._rows: dict[str, dict[str, dict[str, Any]]] = {}
+        calls, window = rate_limit if rate_limit is not None else (None, 1.0)
+        self.meter = Meter(calls, window, max_concurrent)
+        self.latency = latency
         super().__init__(*replies)
 
     def __enter__(self) -> FakeSFMC:
@@ -130,9 +144,19 @@ class FakeSFMC(Sink):
                 if self._token_replies:
                     return self._token_replies.popleft()
                 return self._only_post(received) or self._token(received)
-            if self._replies:
-                return self._replies.popleft()
-            return self._answer(received)
+        over = self.meter.enter()
+        try:
+            if self.latency:
+                time.sleep(self.latency)  # in flight: other requests may arrive meanwhile
+            if over is not None:
+                limited = error_reply(429, "Rate limit exceeded", 50100, retryAfter=1)
+                return Reply(429, {**limited.headers, "Retry-After": "1"}, limited.body)
+            with self._lock:
+                if self._replies:
+                    return self._replies.popleft()
+                return self._answer(received)
+        finally:
+            self.meter.leave()
 
     def _answer(self, received: Received) -> Reply:
         path = received.path.split("?")[0]

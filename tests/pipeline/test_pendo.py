@@ -41,8 +41,10 @@ def test_identify_group_and_track_are_delivered_and_page_is_unsupported(
             },
             track(1, properties={"total": 3}, context={"groupId": "acct-1"}),
             {"type": "page", "userId": "u1", "name": "Home", "messageId": "m-page"},
+            {"type": "screen", "userId": "u1", "name": "Home", "messageId": "m-screen"},
+            {"type": "alias", "userId": "u1", "previousId": "a1", "messageId": "m-alias"},
         )
-        rows = pipeline.wait_statuses({Status.DELIVERED: 3, Status.UNSUPPORTED: 1}, dest["id"])
+        rows = pipeline.wait_statuses({Status.DELIVERED: 3, Status.UNSUPPORTED: 3}, dest["id"])
         assert pendo.visitors == {"u1": {"email": "ada@example.com", "accountId": "acct-1"}}
         assert pendo.accounts == {"acct-1": {"name": "Initech"}}
         [event] = pendo.events
@@ -54,9 +56,11 @@ def test_identify_group_and_track_are_delivered_and_page_is_unsupported(
         "properties": {"total": 3},
     }
     assert isinstance(event["timestamp"], int)
-    [skipped] = [d for d in rows if d.status == Status.UNSUPPORTED]
-    assert skipped.reason == "Pendo does not support page calls"
-    assert skipped.attempts == 0
+    skipped = [d for d in rows if d.status == Status.UNSUPPORTED]
+    assert sorted(d.reason or "" for d in skipped) == [
+        f"Pendo does not support {call} calls" for call in ("alias", "page", "screen")
+    ]
+    assert {d.attempts for d in skipped} == {0}
     delivered = [d for d in rows if d.status == Status.DELIVERED]
     [attempt] = pipeline.attempts(delivered[0].id)
     [exchange] = attempt.exchanges
@@ -87,3 +91,25 @@ def test_a_wrong_key_fails_at_once_with_the_reason(pipeline: Pipeline) -> None:
     assert delivery.attempts == 1
     assert "HTTP 401" in (delivery.reason or "")
     assert "check the integration key" in (delivery.reason or "")
+
+
+def test_a_429_waits_its_retry_after_and_a_400_fails_with_the_reason(pipeline: Pipeline) -> None:
+    with FakePendo() as pendo:
+        dest = pendo_destination(pipeline, pendo, retry={"base_delay": 0.1, "max_delay": 0.2})
+        pendo.script(Reply(429, {"Retry-After": "1"}, "slow down"))
+        pipeline.send(track(1))
+        pipeline.wait_statuses({Status.DELIVERED: 1}, dest["id"])
+        pendo.script(Reply(400, {"Content-Type": "application/json"}, '{"message": "bad event"}'))
+        pipeline.send(track(2))
+        rows = pipeline.wait_statuses({Status.DELIVERED: 1, Status.FAILED: 1}, dest["id"])
+        assert [e["visitorId"] for e in pendo.events] == ["u1"]
+    limited, refused = sorted(rows, key=lambda d: d.event_id)
+    first, second = pipeline.attempts(limited.id)
+    assert (first.code, first.reason, second.outcome) == (
+        "http_429",
+        "HTTP 429 Too Many Requests: slow down",
+        "delivered",
+    )
+    assert (second.created_at - first.created_at).total_seconds() >= 0.9
+    assert (refused.code, refused.attempts) == ("http_400", 1)
+    assert refused.reason == 'HTTP 400 Bad Request: {"message": "bad event"}'

@@ -15,10 +15,16 @@ from tests.fakes.sfmc import (
     FakeSFMC,
     error_reply,
 )
+from tests.fakes.sink import Reply
 from tests.pipeline.conftest import Pipeline, track
 
 
-def sfmc_destination(pipeline: Pipeline, sfmc: FakeSFMC, **body: Any) -> dict[str, Any]:
+def sfmc_destination(
+    pipeline: Pipeline,
+    sfmc: FakeSFMC,
+    settings_overrides: dict[str, Any] | None = None,
+    **body: Any,
+) -> dict[str, Any]:
     settings = {
         "auth_base_url": sfmc.url,
         "client_id": CLIENT_ID,
@@ -27,6 +33,7 @@ def sfmc_destination(pipeline: Pipeline, sfmc: FakeSFMC, **body: Any) -> dict[st
         "identify_data_extension_key": DATA_EXTENSION,
         "trait_mapping": {"email": "Email", "company.industry": "Industry"},
         "track_events": {"Order Completed": EVENT_DEFINITION},
+        **(settings_overrides or {}),
     }
     return pipeline.destination("sfmc", type="sfmc", settings=settings, **body)
 
@@ -113,3 +120,41 @@ def test_429_with_retry_after_is_honoured_then_delivered(pipeline: Pipeline) -> 
     assert second.outcome == "delivered"
     waited = (second.created_at - first.created_at).total_seconds()
     assert waited >= 1.9
+
+
+def test_each_error_class_ends_in_its_outcome(pipeline: Pipeline) -> None:
+    with FakeSFMC() as sfmc:
+        dest = sfmc_destination(pipeline, sfmc, retry={"base_delay": 0.1, "max_delay": 0.2})
+        # 5xx: retried, then delivered.
+        sfmc.script(Reply(503, {"Content-Type": "text/html"}, "<html>busy</html>"))
+        pipeline.send(track(1))
+        pipeline.wait_statuses({Status.DELIVERED: 1}, dest["id"])
+        # 400: failed at once, with Marketing Cloud's message.
+        sfmc.script(error_reply(400, "Invalid value for Data.total", 10005))
+        pipeline.send(track(2))
+        pipeline.wait_statuses({Status.DELIVERED: 1, Status.FAILED: 1}, dest["id"])
+        # A FAIL inside a 200 body: failed.
+        fail = {"operationStatus": "FAIL", "resultMessages": [{"message": "Contact is blocked"}]}
+        sfmc.script(Reply(200, {"Content-Type": "application/json"}, json.dumps(fail)))
+        pipeline.send(track(3))
+        pipeline.wait_statuses({Status.DELIVERED: 1, Status.FAILED: 2}, dest["id"])
+        # An expired token: 401, refreshed once; the new token's answer is malformed at
+        # first (retried), then the entry goes through.
+        sfmc.expire_tokens()
+        sfmc.script_token(Reply(200, {"Content-Type": "application/json"}, "{not json"))
+        pipeline.send(track(4))
+        rows = pipeline.wait_statuses({Status.DELIVERED: 2, Status.FAILED: 2}, dest["id"])
+        assert sfmc.token_calls == 3
+        assert [e["ContactKey"] for e in sfmc.journey_entries] == ["u1", "u4"]
+    server_error, bad_request, failed_in_200, expired = sorted(rows, key=lambda d: d.event_id)
+    assert [a.code for a in pipeline.attempts(server_error.id)] == ["http_503", None]
+    assert (bad_request.code, bad_request.attempts) == ("http_400", 1)
+    assert bad_request.reason == (
+        "HTTP 400 Bad Request: Invalid value for Data.total (errorcode 10005)"
+    )
+    assert (failed_in_200.code, failed_in_200.attempts) == ("rejected", 1)
+    assert failed_in_200.reason == "Marketing Cloud reported a failure: Contact is blocked"
+    refused, delivered = pipeline.attempts(expired.id)
+    assert refused.code == "invalid_token_response"
+    assert [e["status"] for e in refused.exchanges] == [401, 200]
+    assert delivered.outcome == "delivered"

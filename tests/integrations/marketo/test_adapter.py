@@ -416,32 +416,58 @@ def test_a_result_count_that_does_not_match_retries(
 
 
 class RecordingLimiter(LocalLimiter):
-    def __init__(self, slots: int = 10) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.takes: list[tuple[int | str, float, int]] = []
-        self.slot_caps: list[tuple[int | str, int]] = []
-
-    def take(self, destination_id: int | str, rate: float, count: int) -> float:
-        self.takes.append((destination_id, rate, count))
-        return super().take(destination_id, rate, count)
+        self.acquired: list[tuple[int | str, int]] = []
+        self.renewed: list[tuple[int | str, float]] = []
 
     def acquire_slot(self, destination_id: int | str, cap: int, ttl: float) -> str | None:
-        self.slot_caps.append((destination_id, cap))
+        self.acquired.append((destination_id, cap))
         return super().acquire_slot(destination_id, cap, ttl)
 
+    def renew_slot(self, destination_id: int | str, token: str, ttl: float) -> None:
+        self.renewed.append((destination_id, ttl))
+        super().renew_slot(destination_id, token, ttl)
 
-def test_every_call_takes_from_the_shared_budget_and_holds_a_slot(marketo: FakeMarketo) -> None:
+
+def limited_context(client: httpx.Client, limiter: LocalLimiter) -> SendContext:
+    return SendContext(http=client, policy=RetryPolicy(), limiter=limiter, scope="7")
+
+
+def test_every_call_is_counted_in_the_instance_window_and_holds_a_slot(
+    marketo: FakeMarketo,
+) -> None:
     limiter = RecordingLimiter()
     with httpx.Client() as client:
-        context = SendContext(http=client, policy=RetryPolicy(), limiter=limiter, scope="7")
-        results = send(context, marketo, [identify(), track(email="bob@example.com")])
+        results = send(
+            limited_context(client, limiter), marketo, [identify(), track(email="b@example.com")]
+        )
 
     assert set(kinds(results)) == {OutcomeKind.DELIVERED}
     assert len(marketo.requests) == 4  # token, lead, lead, activity
-    assert limiter.takes == [("7:marketo", 5.0, 1)] * 4
-    assert limiter.slot_caps == [("7:marketo", 10)] * 3
-    assert limiter.acquire_slot("7:marketo", 10, 5) is not None
-    assert len(limiter._slots["7:marketo"]) == 1  # the adapter released its slots
+    window, concurrent = f"marketo:{marketo.url}:window", f"marketo:{marketo.url}:concurrent"
+    assert limiter.acquired == [(window, 100), (concurrent, 10)] * 4
+    # Each call stays counted for a whole window after its answer; its slot is given back.
+    assert limiter.renewed == [(window, 20.0)] * 4
+    assert len(limiter._slots[window]) == 4
+    assert limiter._slots[concurrent] == {}
+
+
+def test_the_limits_are_settings(marketo: FakeMarketo) -> None:
+    limiter = RecordingLimiter()
+    with httpx.Client() as client:
+        send(
+            limited_context(client, limiter),
+            marketo,
+            [identify()],
+            calls_per_window=40,
+            window_seconds=5,
+            max_concurrent_calls=3,
+        )
+
+    window, concurrent = f"marketo:{marketo.url}:window", f"marketo:{marketo.url}:concurrent"
+    assert limiter.acquired == [(window, 40), (concurrent, 3)] * 2
+    assert limiter.renewed == [(window, 5.0)] * 2
 
 
 def test_no_free_slot_retries_without_a_call(
@@ -449,29 +475,45 @@ def test_no_free_slot_retries_without_a_call(
 ) -> None:
     monkeypatch.setattr(marketo_api, "MAX_LIMIT_WAIT", 0.1)
     limiter = LocalLimiter()
+    concurrent = f"marketo:{marketo.url}:concurrent"
     for _ in range(10):
-        assert limiter.acquire_slot("7:marketo", 10, 60) is not None
+        assert limiter.acquire_slot(concurrent, 10, 60) is not None
     with httpx.Client() as client:
-        context = SendContext(http=client, policy=RetryPolicy(), limiter=limiter, scope="7")
-        results = send(context, marketo, [identify(), track()])
+        results = send(limited_context(client, limiter), marketo, [identify(), track()])
 
     assert {r.outcome.code for r in results} == {"concurrency_limited"}
+    assert results[0].outcome.kind is OutcomeKind.RETRY
+    assert "10 calls to this Marketo instance are in flight" in results[0].outcome.reason
     assert marketo.requests == []
+    assert limiter._slots[f"marketo:{marketo.url}:window"] == {}  # nothing sent, not counted
 
 
-def test_a_used_up_budget_retries_without_a_call(
+def test_a_used_up_window_retries_without_a_call(
     marketo: FakeMarketo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(marketo_api, "MAX_LIMIT_WAIT", 0.0)
     limiter = LocalLimiter()
-    while limiter.take("7:marketo", 5.0, 1) == 0:
-        pass
+    for _ in range(100):
+        assert limiter.acquire_slot(f"marketo:{marketo.url}:window", 100, 20) is not None
     with httpx.Client() as client:
-        context = SendContext(http=client, policy=RetryPolicy(), limiter=limiter, scope="7")
-        (result,) = send(context, marketo, [identify()])
+        (result,) = send(limited_context(client, limiter), marketo, [identify()])
 
     assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.RETRY, "rate_limited")
+    assert result.outcome.retry_after == 20.0
+    assert "budget of 100 calls per 20 s is used up" in result.outcome.reason
     assert marketo.requests == []
+
+
+def test_the_fake_refuses_calls_over_marketos_limits_as_marketo_does(
+    context: SendContext,
+) -> None:
+    """Without a limiter (as in the event tester), the fake's own limits answer 606."""
+    with FakeMarketo(rate_limit=(2, 60.0)) as marketo:
+        adapter = MarketoAdapter()
+        outcomes = [send(context, marketo, [identify()], adapter)[0].outcome for _ in range(3)]
+        assert marketo.meter.refusals == ["rate"]
+    assert [o.code for o in outcomes] == ["", "", "marketo_606"]
+    assert outcomes[2].retry_after == 20.0
 
 
 def test_settings_of_another_adapter_are_a_bug(context: SendContext) -> None:

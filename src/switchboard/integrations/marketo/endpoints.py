@@ -21,11 +21,11 @@ ACTIVITIES_PATH: Final = "/rest/v1/activities/external.json"
 #: Records per Sync Leads or Add Custom Activities call (Marketo's maximum).
 BATCH_SIZE: Final = 300
 
-#: Marketo allows 100 calls per 20 s per instance, shared by every worker. The shared limiter
-#: counts per one-second window, so the budget is spread evenly: 5 calls each second.
-CALLS_PER_SECOND: Final = 100 / 20
-
-#: At most 10 calls in flight per instance; the 11th is refused with error 615.
+#: Marketo's documented limits per instance, shared by every integration on it: 100 calls in
+#: any 20 s (error 606 beyond), and 10 calls in flight (error 615 beyond). These are the
+#: defaults of the destination's limit settings.
+CALLS_PER_WINDOW: Final = 100
+WINDOW_SECONDS: Final = 20.0
 MAX_CONCURRENT_CALLS: Final = 10
 
 #: How long to wait, in all, for a call budget or a free slot before giving the events a retry

@@ -6,6 +6,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from switchboard.integrations.marketo.endpoints import (
+    CALLS_PER_WINDOW,
+    MAX_CONCURRENT_CALLS,
+    WINDOW_SECONDS,
+)
 from switchboard.integrations.urls import base_url_check
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -88,4 +93,28 @@ class MarketoSettings(BaseModel):
         title="Timeout (seconds)",
         description="How long to wait for each answer from Marketo. A call that times out is "
         "retried.",
+    )
+    calls_per_window: int = Field(
+        default=CALLS_PER_WINDOW,
+        ge=1,
+        le=10_000,
+        title="Limit: calls per window",
+        description="The most calls sent to this Marketo instance in any window, by every "
+        "worker together. Marketo allows 100 per 20 s, shared by every integration on the "
+        "instance: lower it to leave room for the others.",
+    )
+    window_seconds: float = Field(
+        default=WINDOW_SECONDS,
+        ge=0.1,
+        le=3600,
+        title="Limit: window (seconds)",
+        description="The rolling window that calls per window counts in. Marketo's is 20 s.",
+    )
+    max_concurrent_calls: int = Field(
+        default=MAX_CONCURRENT_CALLS,
+        ge=1,
+        le=100,
+        title="Limit: concurrent calls",
+        description="The most calls in flight to this Marketo instance at once, by every "
+        "worker together. Marketo allows 10.",
     )

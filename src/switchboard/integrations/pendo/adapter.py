@@ -1,8 +1,10 @@
 """Pendo: identify → visitor metadata, group → account metadata, track → track events.
 
 One request per event, since Pendo's answers cannot be traced back to the records of a
-bulk request that partly failed. page, screen and alias have no server-side home in Pendo, so
-they are recorded as unsupported and never reach `send`.
+bulk request that partly failed. Pendo publishes no API rate limit; when the settings give
+one (requests per second, requests in flight), each request first takes room in that
+`budget.Budget`, shared by every worker. page, screen and alias have no server-side home in
+Pendo, so they are recorded as unsupported and never reach `send`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from switchboard.integrations.base import (
     Result,
     SendContext,
 )
+from switchboard.integrations.budget import Budget, Limits
 from switchboard.integrations.http import ErrorKind, request
 from switchboard.integrations.pendo import group, identify, track
 from switchboard.integrations.pendo.endpoints import AUTH_HEADER
@@ -34,8 +37,18 @@ USER_AGENT: Final = f"Switchboard/{__version__}"
 #: After one of these, the rest of a send call is not sent: Pendo is down or asked us to slow
 #: down, and every remaining event gets the same retry without costing a request.
 _STOP_SENDING_CODES: Final = frozenset(
-    {ErrorKind.TIMEOUT.value, ErrorKind.CONNECTION.value, "http_429"}
+    {
+        ErrorKind.TIMEOUT.value,
+        ErrorKind.CONNECTION.value,
+        "http_429",
+        "rate_limited",
+        "concurrency_limited",
+    }
 )
+
+#: How long a request may wait, in all, for room under the configured limits before its event
+#: gets a retry outcome instead (seconds).
+MAX_LIMIT_WAIT: Final = 5.0
 
 _SETTING_TITLES: Final[dict[Credential, str]] = {
     "integration_key": "integration key",
@@ -60,6 +73,15 @@ class PendoAdapter(Adapter):
         if settings.track_event_secret is not None:
             credentials["track_event_secret"] = settings.track_event_secret.get_secret_value()
         secrets = list(credentials.values())
+        budget = Budget(
+            context.limiter,
+            f"pendo:{context.scope}",
+            Limits(
+                settings.max_requests_per_second, 1.0, settings.max_concurrent_requests, "Pendo"
+            ),
+            max_wait=MAX_LIMIT_WAIT,
+            call_timeout=settings.timeout_seconds,
+        )
 
         results: list[Result] = []
         stopped: Outcome | None = None
@@ -80,19 +102,24 @@ class PendoAdapter(Adapter):
             if stopped is not None:
                 results.append(Result(message.delivery_id, stopped))
                 continue
-            sent = request(
-                context.http,
-                "POST",
-                settings.base_url + built.path,
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": USER_AGENT,
-                    AUTH_HEADER: credential,
-                },
-                content=content,
-                timeout=settings.timeout_seconds,
-                secrets=secrets,
-            )
+            with budget.call() as limited:
+                if limited is not None:
+                    stopped = limited
+                    results.append(Result(message.delivery_id, limited))
+                    continue
+                sent = request(
+                    context.http,
+                    "POST",
+                    settings.base_url + built.path,
+                    headers={
+                        "Content-Type": "application/json",
+                        "User-Agent": USER_AGENT,
+                        AUTH_HEADER: credential,
+                    },
+                    content=content,
+                    timeout=settings.timeout_seconds,
+                    secrets=secrets,
+                )
             outcome = outcome_of(sent, built.credential, context.policy, secrets)
             if outcome.kind is OutcomeKind.RETRY and outcome.code in _STOP_SENDING_CODES:
                 stopped = outcome

@@ -73,6 +73,23 @@ class PendoSettings(BaseModel):
         description="How long to wait for each answer from Pendo. A request that times out is "
         "retried.",
     )
+    max_requests_per_second: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        title="Limit: requests per second",
+        description="The most requests sent to Pendo for this destination in any second, by "
+        "every worker together. Pendo publishes no API rate limit, so there is none unless "
+        "you set one.",
+    )
+    max_concurrent_requests: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        title="Limit: concurrent requests",
+        description="The most requests in flight to Pendo for this destination at once, by "
+        "every worker together. Unset: no limit.",
+    )
 
     @model_validator(mode="after")
     def _needs_a_credential(self) -> PendoSettings:

@@ -4,7 +4,9 @@ journey entry for mapped events.
 One request per event (two for an identify that does both), since a journey entry has no bulk
 form that reports per contact. Every request carries a bearer token from `auth.TokenCache`;
 when the REST API answers 401 the token is dropped, a new one fetched and the request sent
-once more, at most once per send. page, screen, group and alias have no home here, so they
+once more, at most once per send. Every request, token requests included, first takes room
+in the tenant's budget (`budget.Budget`: requests per second and in flight, from the
+settings), shared by every worker. page, screen, group and alias have no home here, so they
 are recorded as unsupported and never reach `send`.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import orjson
@@ -27,9 +29,11 @@ from switchboard.integrations.base import (
     Result,
     SendContext,
 )
+from switchboard.integrations.budget import Budget, Limits
 from switchboard.integrations.http import ErrorKind, Sent, request
 from switchboard.integrations.sfmc import identify, track
-from switchboard.integrations.sfmc.auth import USER_AGENT, TokenCache
+from switchboard.integrations.sfmc.auth import USER_AGENT, Token, TokenCache
+from switchboard.integrations.sfmc.endpoints import MAX_LIMIT_WAIT
 from switchboard.integrations.sfmc.mapping import SFMCRequest, Unmappable
 from switchboard.integrations.sfmc.responses import outcome_of
 from switchboard.integrations.sfmc.settings import SFMCSettings
@@ -37,9 +41,16 @@ from switchboard.integrations.sfmc.settings import SFMCSettings
 UNAUTHORIZED: Final = 401
 
 #: After one of these, the rest of a send call is not sent: Marketing Cloud is down or asked
-#: us to slow down, and every remaining event gets the same retry without costing a request.
+#: us to slow down, or the tenant's budget is full, and every remaining event gets the same
+#: retry without costing a request.
 _STOP_SENDING_CODES: Final = frozenset(
-    {ErrorKind.TIMEOUT.value, ErrorKind.CONNECTION.value, "http_429"}
+    {
+        ErrorKind.TIMEOUT.value,
+        ErrorKind.CONNECTION.value,
+        "http_429",
+        "rate_limited",
+        "concurrency_limited",
+    }
 )
 
 
@@ -86,24 +97,41 @@ class SFMCAdapter(Adapter):
 
 @dataclass
 class _Session:
-    """One send's use of the token cache: it refreshes a refused token at most once."""
+    """One send's use of the token cache and of the tenant's limits: every request, token
+    requests included, first takes room in the budget; a refused token is refreshed at most
+    once."""
 
     tokens: TokenCache
     settings: SFMCSettings
     context: SendContext
+    budget: Budget = field(init=False)
     refreshed: bool = False
+
+    def __post_init__(self) -> None:
+        limits = Limits(
+            self.settings.max_requests_per_second,
+            1.0,
+            self.settings.max_concurrent_requests,
+            "Marketing Cloud",
+        )
+        self.budget = Budget(
+            self.context.limiter,
+            limit_key(self.settings),
+            limits,
+            max_wait=MAX_LIMIT_WAIT,
+            call_timeout=self.settings.timeout_seconds,
+        )
 
     def post(self, path: str, content: bytes, exchanges: list[Exchange]) -> tuple[Outcome, bool]:
         """POST to the REST base; the outcome, and whether it stands for a missing token."""
         secret = self.settings.client_secret.get_secret_value()
-        fetched = self.tokens.get(self.settings, self.context.http, self.context.policy)
-        if fetched.exchange is not None:
-            exchanges.append(fetched.exchange)
-        if fetched.token is None:
-            assert fetched.outcome is not None
-            return fetched.outcome, True
-        token = fetched.token
+        token, refusal = self._token(exchanges)
+        if token is None:
+            assert refusal is not None
+            return refusal, True
         sent = self._request(token.rest_base + path, content, token.access_token, secret)
+        if isinstance(sent, Outcome):
+            return sent, False
         exchanges.append(sent.exchange)
         if (
             sent.response is not None
@@ -112,32 +140,53 @@ class _Session:
         ):
             self.refreshed = True
             self.tokens.invalidate(self.settings, token)
-            fetched = self.tokens.get(self.settings, self.context.http, self.context.policy)
-            if fetched.exchange is not None:
-                exchanges.append(fetched.exchange)
-            if fetched.token is None:
-                assert fetched.outcome is not None
-                return fetched.outcome, True
-            token = fetched.token
+            token, refusal = self._token(exchanges)
+            if token is None:
+                assert refusal is not None
+                return refusal, True
             sent = self._request(token.rest_base + path, content, token.access_token, secret)
+            if isinstance(sent, Outcome):
+                return sent, False
             exchanges.append(sent.exchange)
         secrets = [secret, token.access_token]
         return outcome_of(sent, self.context.policy, secrets), False
 
-    def _request(self, url: str, content: bytes, access_token: str, secret: str) -> Sent:
-        return request(
-            self.context.http,
-            "POST",
-            url,
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": USER_AGENT,
-                "Authorization": f"Bearer {access_token}",
-            },
-            content=content,
-            timeout=self.settings.timeout_seconds,
-            secrets=[secret, access_token],
-        )
+    def _token(self, exchanges: list[Exchange]) -> tuple[Token | None, Outcome | None]:
+        """The cached token, or a new one fetched within the budget; or why there is none."""
+        cached = self.tokens.peek(self.settings)
+        if cached is not None:
+            return cached, None
+        with self.budget.call() as limited:
+            if limited is not None:
+                return None, limited
+            fetched = self.tokens.get(self.settings, self.context.http, self.context.policy)
+        if fetched.exchange is not None:
+            exchanges.append(fetched.exchange)
+        return fetched.token, fetched.outcome
+
+    def _request(self, url: str, content: bytes, access_token: str, secret: str) -> Sent | Outcome:
+        """The request sent, or the retry outcome when the budget had no room for it."""
+        with self.budget.call() as limited:
+            if limited is not None:
+                return limited
+            return request(
+                self.context.http,
+                "POST",
+                url,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": USER_AGENT,
+                    "Authorization": f"Bearer {access_token}",
+                },
+                content=content,
+                timeout=self.settings.timeout_seconds,
+                secrets=[secret, access_token],
+            )
+
+
+def limit_key(settings: SFMCSettings) -> str:
+    """Marketing Cloud throttles per tenant, whichever destination calls it."""
+    return f"sfmc:{settings.auth_base_url}"
 
 
 def _build(message: Message, settings: SFMCSettings) -> list[SFMCRequest]:

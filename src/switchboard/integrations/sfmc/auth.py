@@ -91,6 +91,11 @@ class TokenCache:
                     self._tokens[key] = fetched.token
             return fetched
 
+    def peek(self, settings: SFMCSettings) -> Token | None:
+        """The cached token when it is still good; never fetches."""
+        with self._lock:
+            return self._valid(cache_key(settings))
+
     def invalidate(self, settings: SFMCSettings, token: Token) -> None:
         """Forget `token` (refused by the REST API); a newer one another thread got stays."""
         key = cache_key(settings)

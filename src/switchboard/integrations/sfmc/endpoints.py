@@ -30,6 +30,17 @@ AUTH_HOST_PART: Final = ".auth.marketingcloudapis.com"
 REST_HOST_PART: Final = ".rest.marketingcloudapis.com"
 
 
+#: Marketing Cloud publishes no fixed request rate: it throttles a tenant "when its calls slow
+#: the system" and answers 429 with Retry-After. These are the defaults of the destination's
+#: limit settings: Segment's documented ~20 requests a second, and 10 requests in flight.
+REQUESTS_PER_SECOND: Final = 20
+MAX_CONCURRENT_REQUESTS: Final = 10
+
+#: How long a request may wait, in all, for room under those limits before its event gets a
+#: retry outcome instead (seconds).
+MAX_LIMIT_WAIT: Final = 5.0
+
+
 def rowset_path(external_key: str) -> str:
     """The synchronous upsert path of a data extension, by its external key."""
     return f"/hub/v1/dataevents/key:{quote(external_key, safe='')}/rowset"

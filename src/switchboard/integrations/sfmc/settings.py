@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from switchboard.integrations.sfmc.endpoints import MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND
 from switchboard.integrations.urls import base_url_check
 
 BaseUrl = Annotated[
@@ -88,6 +89,24 @@ class SFMCSettings(BaseModel):
         le=60,
         title="Timeout (seconds)",
         description="How long to wait for each answer. A request that times out is retried.",
+    )
+    max_requests_per_second: int = Field(
+        default=REQUESTS_PER_SECOND,
+        ge=1,
+        le=1000,
+        title="Limit: requests per second",
+        description=(
+            "The most requests sent to this Marketing Cloud tenant in any second, by every "
+            "worker together, token requests included. Marketing Cloud publishes no fixed "
+            "rate; lower this if it answers 429."
+        ),
+    )
+    max_concurrent_requests: int = Field(
+        default=MAX_CONCURRENT_REQUESTS,
+        ge=1,
+        le=100,
+        title="Limit: concurrent requests",
+        description="The most requests in flight to this tenant at once, by every worker together.",
     )
 
     @model_validator(mode="after")
