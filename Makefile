@@ -29,7 +29,32 @@ run: $(STAMP) $(SECRET_FILE)
 	export SWITCHBOARD_SECRET_KEY=$${SWITCHBOARD_SECRET_KEY:-$$(cat $(SECRET_FILE))}; \
 	$(BIN)/switchboard migrate && $(BIN)/switchboard serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+# Test-only SDKs for tests/sdk, installed here so that no test installs anything: Segment's
+# and RudderStack's Node and browser SDKs from npm (pinned by tests/sdk/node/package-lock.json),
+# and segment-analytics-python 2.3.x in a folder of its own (it has 2.4's import name). Without
+# npm, or offline, the SDK tests skip; CI (SWITCHBOARD_TEST_REQUIRE_BROWSER=1) fails them instead.
+# `npm install` rather than `npm ci`: the lock cannot list the macOS/Windows builds of
+# msgpackr-extract (deep in rudder-sdk-node's optional Redis queue) where the registry lacks
+# them, and `npm ci` refuses such a lock; `npm install` still installs the locked versions.
+SDK_NODE := tests/sdk/node
+SDK_NODE_STAMP := $(SDK_NODE)/node_modules/.installed
+SEGMENT_PYTHON_23 := segment-analytics-python==2.3.6
+SDK_PY23 := $(VENV)/sdk/segment-analytics-python-2.3
+SDK_PY23_STAMP := $(SDK_PY23)/.installed
+
+$(SDK_NODE_STAMP): $(SDK_NODE)/package.json $(SDK_NODE)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm not found: the Node and browser SDK tests will be skipped"; \
+	elif (cd $(SDK_NODE) && npm install --ignore-scripts --no-audit --no-fund --loglevel=error); then \
+	  touch $@; \
+	else echo "npm install failed: the Node and browser SDK tests will be skipped"; fi
+
+$(SDK_PY23_STAMP): $(STAMP)
+	rm -rf $(SDK_PY23)
+	$(BIN)/python -m pip install --quiet --target $(SDK_PY23) '$(SEGMENT_PYTHON_23)' \
+	  && touch $@ || echo "$(SEGMENT_PYTHON_23) could not be installed: its tests will be skipped"
+
+test: $(STAMP) $(SDK_NODE_STAMP) $(SDK_PY23_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(STAMP)
@@ -45,4 +70,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.e2e $(BENCH_E2E_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(SDK_NODE)/node_modules

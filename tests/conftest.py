@@ -135,9 +135,12 @@ def admin(server: RunningServer) -> Iterator[httpx.Client]:
         yield http
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole run (skipped, or failed in CI, when missing)."""
+    """A headless Chromium for one test module (skipped, or failed in CI, when missing).
+
+    Not one per session: Playwright's sync API runs an event loop on the main thread while
+    it is open, and `asyncio.run` in any later test would then refuse to start."""
     with launch() as chromium:
         yield chromium
 
