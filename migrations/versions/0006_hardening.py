@@ -1,4 +1,4 @@
-"""hardening
+"""hardening: an optional per-source ingestion rate limit
 
 Revision ID: 0006
 Revises: 0005
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rate_limit_per_second", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.drop_column("rate_limit_per_second")

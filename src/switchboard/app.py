@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
-from typing import Any
+import itertools
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
+import redis
 from sqlalchemy import Engine
-from starlette.types import ASGIApp, Receive, Send
+from starlette.types import ASGIApp, Message, Receive, Send
 
 from switchboard.admin.app import create_admin_app
 from switchboard.db.engine import make_engine, make_sessionmaker
+from switchboard.ingest.app import _BATCH_ROUTES as BATCH_ROUTES
 from switchboard.ingest.app import TrackingAPI
 from switchboard.ingest.keys import WriteKeyResolver
 from switchboard.ingest.pg_writer import AsyncPostgresWriter, conninfo
@@ -17,7 +27,21 @@ from switchboard.ingest.writer import GroupCommitWriter, IngestWriter
 from switchboard.jobs.context import JobContext
 from switchboard.jobs.runtime import build_context
 from switchboard.jobs.scheduler import SchedulerThread
+from switchboard.observability import endpoints
+from switchboard.observability.endpoints import OpsEndpoints
+from switchboard.observability.exposition import StateCollector
+from switchboard.observability.logging import REQUEST_ID
+from switchboard.observability.metrics import Metrics
+from switchboard.retention.runner import PrunerThread
 from switchboard.settings import Settings, get_settings
+
+access_log = logging.getLogger("switchboard.access")
+
+#: An ASGI app as our own raw handlers type it (scope as a dict).
+Handler = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
+#: A request id a client may choose (X-Request-ID): short, and nothing a log could misread.
+_CLIENT_REQUEST_ID: Final = re.compile(rb"[A-Za-z0-9._:+=-]{1,128}")
 
 
 def tune_gc(gen0_threshold: int) -> None:
@@ -38,11 +62,17 @@ def tune_gc(gen0_threshold: int) -> None:
 
 
 class Switchboard:
-    """The ASGI entry point: /v1 and /projects go to the tracking API, the rest to admin.
+    """The ASGI entry point: /v1 and /projects go to the tracking API, /readyz and /metrics
+    to the operational endpoints, the rest to admin.
 
-    It owns the lifespan: the group-commit writer (and, without Redis, the scheduler)
-    starts before the first request and, on shutdown, everything already accepted is
-    written before the process exits.
+    Every HTTP request gets a request id (the client's `X-Request-ID` if it is sane, else a
+    new one), which its log lines carry and its answer echoes, and its duration is counted
+    for /metrics (in plain per-process counters: no lock, see `observability.metrics`).
+
+    It owns the lifespan: the group-commit writer (and, without Redis, the scheduler and
+    the pruner) starts before the first request. On SIGTERM uvicorn stops accepting
+    connections and lets the requests in flight finish, each answered after its commit;
+    then the writer writes whatever is still queued, and only then does the process exit.
     """
 
     def __init__(
@@ -55,6 +85,11 @@ class Switchboard:
         jobs: JobContext,
         scheduler: SchedulerThread | None = None,
         gc_gen0_threshold: int = 0,
+        metrics: Metrics | None = None,
+        ops: Handler | None = None,
+        pruner: PrunerThread | None = None,
+        access_log: bool = False,
+        shutdown_timeout: float = 30.0,
     ) -> None:
         self.tracking = tracking
         self.admin = admin
@@ -63,19 +98,76 @@ class Switchboard:
         self.jobs = jobs
         self.scheduler = scheduler
         self.gc_gen0_threshold = gc_gen0_threshold
+        self.metrics = metrics if metrics is not None else jobs.metrics
+        self.ops = ops
+        self.pruner = pruner
+        self.access_log = access_log
+        self.shutdown_timeout = shutdown_timeout
+        #: True between a successful start and the beginning of shutdown (/readyz).
+        self.serving = False
+        self._flusher: asyncio.Task[None] | None = None
+        self._id_prefix = secrets.token_hex(4)
+        self._ids = itertools.count(1)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             path: str = scope["path"]
             if path.startswith(("/v1/", "/projects/")):
-                await self.tracking(scope, receive, send)
+                handler = "batch" if path in BATCH_ROUTES else "tracking"
+                await self._serve(self.tracking, handler, scope, receive, send)
+            elif self.ops is not None and path in endpoints.PATHS:
+                await self._serve(self.ops, "ops", scope, receive, send)
             else:
-                await self.admin(scope, receive, send)
+                await self._serve(self.admin, "admin", scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:
             await self.admin(scope, receive, send)
+
+    async def _serve(
+        self, app: Handler, handler: str, scope: dict[str, Any], receive: Receive, send: Send
+    ) -> None:
+        start = time.perf_counter()
+        request_id = self._request_id(scope)
+        header = (b"x-request-id", request_id.encode())
+        status = 500  # if the app raises before answering, uvicorn answers 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), header]}
+            await send(message)
+
+        token = REQUEST_ID.set(request_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            self.metrics.requests.observe(handler, status, elapsed)
+            if self.access_log:
+                access_log.info(
+                    "%s %s %d",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                    },
+                )
+            REQUEST_ID.reset(token)
+
+    def _request_id(self, scope: dict[str, Any]) -> str:
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                if _CLIENT_REQUEST_ID.fullmatch(value):
+                    return bytes(value).decode()
+                break
+        return f"{self._id_prefix}-{next(self._ids):x}"
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -86,24 +178,44 @@ class Switchboard:
                     await self.writer.start()
                     if self.scheduler is not None:
                         self.scheduler.start()
+                    if self.pruner is not None:
+                        self.pruner.start()
+                    self._flusher = asyncio.create_task(
+                        self.metrics.requests.run_flusher(), name="switchboard-metrics"
+                    )
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                self.serving = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.writer.stop()
-                if self.scheduler is not None:
-                    self.scheduler.stop()
-                self.jobs.queue.close()
-                self.jobs.http.close()
-                self.engine.dispose()
+                await self._shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _shutdown(self) -> None:
+        """Runs after uvicorn has answered (or, past the timeout, cut) the open requests."""
+        self.serving = False
+        self.jobs.stopping.set()  # running deliver jobs hand their rest back
+        await self.writer.stop(self.shutdown_timeout)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        self.metrics.requests.flush()
+        if self.pruner is not None:
+            self.pruner.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.jobs.queue.close()
+        self.jobs.http.close()
+        self.engine.dispose()
 
 
 def create_app(settings: Settings) -> Switchboard:
     engine = make_engine(settings.database_url)
-    jobs = build_context(settings, engine)
+    metrics = Metrics()
+    jobs = build_context(settings, engine, metrics)
     writer: IngestWriter
     if engine.dialect.name == "postgresql":
         writer = AsyncPostgresWriter(
@@ -111,6 +223,7 @@ def create_app(settings: Settings) -> Switchboard:
             writers=settings.ingest_writers or 2,
             max_rows_per_commit=settings.ingest_max_rows_per_commit,
             on_commit=jobs.queue.enqueue_route,
+            on_flush=metrics.record_flush,
         )
     else:
         writer = GroupCommitWriter(
@@ -118,18 +231,27 @@ def create_app(settings: Settings) -> Switchboard:
             writers=settings.ingest_writers or 1,
             max_rows_per_commit=settings.ingest_max_rows_per_commit,
             on_commit=jobs.queue.enqueue_route,
+            on_flush=metrics.record_flush,
         )
     tracking = TrackingAPI(
         resolver=WriteKeyResolver(engine, ttl=settings.write_key_cache_seconds),
         writer=writer,
         trusted_proxies=settings.trusted_proxies,
         public_url=settings.public_url,
+        body_timeout=settings.ingest_body_timeout_seconds,
     )
     admin = create_admin_app(settings, make_sessionmaker(engine), jobs)
     # Without Redis this process runs the jobs, so it runs the scheduler too; with Redis,
     # `switchboard worker` processes do both.
     scheduler = None if settings.redis_url else SchedulerThread(jobs)
-    return Switchboard(
+    pruner = None if settings.redis_url else PrunerThread(engine, settings)
+    # Connections are made on first use (a probe or a scrape), not here.
+    redis_client = (
+        redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        if settings.redis_url
+        else None
+    )
+    app = Switchboard(
         tracking=tracking,
         admin=admin,
         writer=writer,
@@ -137,7 +259,20 @@ def create_app(settings: Settings) -> Switchboard:
         jobs=jobs,
         scheduler=scheduler,
         gc_gen0_threshold=settings.gc_gen0_threshold,
+        metrics=metrics,
+        pruner=pruner,
+        access_log=settings.access_log,
+        shutdown_timeout=settings.shutdown_timeout_seconds,
     )
+    app.ops = OpsEndpoints(
+        engine=engine,
+        metrics=metrics,
+        state=StateCollector(engine, redis_client),
+        redis_client=redis_client,
+        metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+        writer_running=lambda: app.serving,
+    )
+    return app
 
 
 def app_from_environment() -> Switchboard:

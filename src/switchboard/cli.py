@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from switchboard.settings import Settings, get_settings
@@ -39,7 +42,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from switchboard.bootstrap import first_start
+    from switchboard.bootstrap import first_start, first_user
     from switchboard.db.engine import make_engine, make_sessionmaker
     from switchboard.db.migrate import is_current
 
@@ -54,8 +57,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         welcome = first_start(
             make_sessionmaker(engine), static_token_set=settings.admin_token is not None
         )
+        login = first_user(make_sessionmaker(engine))
     finally:
         engine.dispose()
+    from switchboard.observability.logging import logging_config
+
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
     base = f"http://{shown_host}:{args.port}"
     if welcome is not None:
@@ -70,17 +76,51 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             """-d '{"userId":"u1","event":"Hello"}'""",
             flush=True,
         )
-    uvicorn.run(
-        "switchboard.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        access_log=False,
-        proxy_headers=False,  # X-Forwarded-* is trusted only per SWITCHBOARD_TRUSTED_PROXIES
-    )
+    if login is not None:
+        print(f"Dashboard: {base}/ (a first login was created)", flush=True)
+        print(f"  E-mail:                       {login.email}", flush=True)
+        print(f"  Password (shown once):        {login.password}", flush=True)
+        print("  Add people with: switchboard users create EMAIL", flush=True)
+    metrics_dir = _metrics_dir(args.workers)  # before uvicorn starts the server processes
+    try:
+        uvicorn.run(
+            "switchboard.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=logging_config(settings),
+            log_level=settings.log_level.lower(),
+            access_log=False,  # SWITCHBOARD_ACCESS_LOG: ours, with the request id, redacted
+            proxy_headers=False,  # X-Forwarded-* is trusted only per SWITCHBOARD_TRUSTED_PROXIES
+            # On SIGTERM: stop accepting, let open requests finish (each is answered after
+            # its commit) for up to this long, then the app writes what is still queued.
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
+        )
+    finally:
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
     return 0
+
+
+#: prometheus-client's multiprocess switch (see switchboard.observability.exposition).
+_MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _metrics_dir(workers: int) -> tempfile.TemporaryDirectory[str] | None:
+    """Give several server processes one directory to keep their counters in, so /metrics
+    from any of them sums them all. An operator's own directory is emptied first: counters
+    of an earlier run would otherwise be added to this run's."""
+    existing = os.environ.get(_MULTIPROC)
+    if existing:
+        for stale in Path(existing).glob("*.db"):
+            stale.unlink()
+        return None
+    if workers <= 1:
+        return None
+    directory = tempfile.TemporaryDirectory(prefix="switchboard-metrics-")
+    os.environ[_MULTIPROC] = directory.name
+    return directory
 
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
@@ -115,14 +155,18 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import redis
-    from rq.worker import SimpleWorker
 
-    from switchboard.db.engine import make_engine
+    from switchboard.app import tune_gc
+    from switchboard.db.engine import make_job_engine
     from switchboard.jobs import context
     from switchboard.jobs.leader import RedisLeader
     from switchboard.jobs.queue import RQQueue
     from switchboard.jobs.runtime import build_context
     from switchboard.jobs.scheduler import SchedulerThread
+    from switchboard.jobs.worker import Worker, work_until_stopped
+    from switchboard.observability.exposition import serve_worker_metrics
+    from switchboard.observability.logging import configure
+    from switchboard.retention.runner import PrunerThread
 
     if not settings.redis_url:
         print(
@@ -130,24 +174,72 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    engine = make_engine(settings.database_url)
+    configure(settings)
+    engine = make_job_engine(settings.database_url)
     ctx = build_context(settings, engine)
     context.install(ctx)
     assert isinstance(ctx.queue, RQQueue)
     connection = redis.Redis.from_url(settings.redis_url)
-    scheduler = SchedulerThread(
-        ctx, should_run=RedisLeader(connection, tick=settings.scheduler_tick_seconds)
-    )
+    leader = RedisLeader(connection, tick=settings.scheduler_tick_seconds)
+    scheduler = SchedulerThread(ctx, should_run=leader)
+    pruner = PrunerThread(engine, settings, connection)
+    port = args.metrics_port or settings.worker_metrics_port
+    metrics_server = serve_worker_metrics(ctx.metrics, engine, connection, port) if port else None
     scheduler.start()
+    pruner.start()
     try:
-        # SimpleWorker runs jobs in this process: forking per job costs ~5x (architecture.md).
-        worker = SimpleWorker([ctx.queue.queue], connection=connection)
-        worker.work(burst=args.burst, logging_level="WARNING")
+        # Deliver jobs decode thousands of payload dicts a second; with Python's default
+        # collector thresholds its passes took a sixth of a worker's CPU (bench/e2e profile).
+        tune_gc(settings.gc_gen0_threshold)
+        # RQ logs two lines per job at INFO: hundreds a second under load.
+        rq_level = {"DEBUG": "INFO", "INFO": "WARNING"}.get(settings.log_level, settings.log_level)
+        queues = [ctx.queue.queue]
+        work_until_stopped(
+            lambda: Worker(queues, connection=connection, stopping=ctx.stopping),
+            ctx.stopping,
+            burst=args.burst,
+            logging_level=rq_level,
+        )
     finally:
+        ctx.stopping.set()
+        pruner.stop()
         scheduler.stop()
+        leader.release()  # another worker's scheduler takes over now, not in 5 s
+        if metrics_server is not None:
+            metrics_server.shutdown()
         ctx.queue.close()
         ctx.http.close()
         engine.dispose()
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.db.engine import make_engine
+    from switchboard.retention.prune import days, prune
+
+    event_days = settings.event_retention_days if args.events is None else args.events
+    attempt_days = settings.attempt_retention_days if args.attempts is None else args.attempts
+    engine = make_engine(settings.database_url)
+    try:
+        pruned = prune(
+            engine,
+            event_age=days(event_days),
+            attempt_age=days(attempt_days),
+            batch=settings.prune_batch_size,
+        )
+    finally:
+        engine.dispose()
+    record = {
+        "events": pruned.events,
+        "rejected_events": pruned.rejected_events,
+        "attempts": pruned.attempts,
+    }
+    _print(
+        args,
+        record,
+        f"pruned {pruned.events} events, {pruned.rejected_events} rejected events "
+        f"and {pruned.attempts} attempts",
+    )
     return 0
 
 
@@ -255,6 +347,57 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.db.engine import make_engine, make_sessionmaker
+    from switchboard.users import service
+    from switchboard.users.passwords import random_password
+
+    def password() -> tuple[str, bool]:
+        if args.password_stdin:
+            return sys.stdin.readline().rstrip("\r\n"), False
+        return random_password(), True
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            if args.action == "list":
+                records = [
+                    {
+                        "id": u.id,
+                        "email": u.email,
+                        "created_at": u.created_at,
+                        "last_login_at": u.last_login_at,
+                    }
+                    for u in service.list_users(session)
+                ]
+                lines = [f"{r['id']}\t{r['email']}" for r in records]
+                _print(args, records, "\n".join(lines) if lines else "no users")
+                return 0
+            secret, generated = password()
+            try:
+                if args.action == "create":
+                    user = service.create_user(session, args.email, secret)
+                else:
+                    found = service.find_user(session, args.email)
+                    if found is None:
+                        print(f"no user with the address {args.email}", file=sys.stderr)
+                        return 1
+                    user = found
+                    service.set_password(session, user, secret)
+            except service.UserError as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            session.commit()
+            record = {"id": user.id, "email": user.email}
+            if generated:
+                record["password"] = secret
+            text = f"{user.email}\tpassword: {secret}" if generated else user.email
+            _print(args, record, text)
+    finally:
+        engine.dispose()
+    return 0
+
+
 def _when(text: str) -> datetime:
     from switchboard.spec.timestamps import TimestampError, parse_timestamp
 
@@ -268,6 +411,16 @@ def _grace_seconds(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 30 * 86400:
         raise argparse.ArgumentTypeError("must be between 0 and 2592000 seconds (30 days)")
+    return value
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of days, e.g. 30 or 0.5") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (keep everything) or more")
     return value
 
 
@@ -306,7 +459,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run jobs from Redis (RQ) and the scheduler")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve /metrics on this port (default: SWITCHBOARD_WORKER_METRICS_PORT, else none)",
+    )
     worker.set_defaults(handler=cmd_worker)
+
+    prune_cmd = commands.add_parser(
+        "prune", help="delete events and attempts older than their retention, now"
+    )
+    prune_cmd.add_argument(
+        "--events",
+        type=_days,
+        metavar="DAYS",
+        help="events older than DAYS (default: SWITCHBOARD_EVENT_RETENTION_DAYS; 0 keeps all)",
+    )
+    prune_cmd.add_argument(
+        "--attempts",
+        type=_days,
+        metavar="DAYS",
+        help="attempts older than DAYS (default: SWITCHBOARD_ATTEMPT_RETENTION_DAYS; 0 keeps all)",
+    )
+    prune_cmd.add_argument("--json", action="store_true")
+    prune_cmd.set_defaults(handler=cmd_prune)
 
     destinations = commands.add_parser("destinations", help="manage destinations")
     dest_actions = destinations.add_subparsers(dest="action", required=True)
@@ -331,6 +507,28 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--until", type=_when)
     replay.add_argument("--json", action="store_true")
     replay.set_defaults(handler=cmd_replay)
+
+    users = commands.add_parser("users", help="manage dashboard logins")
+    user_actions = users.add_subparsers(dest="action", required=True)
+    user_create = user_actions.add_parser(
+        "create", help="add a dashboard user and print a password for them"
+    )
+    user_create.add_argument("email")
+    user_create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of generating one",
+    )
+    user_create.add_argument("--json", action="store_true")
+    user_password = user_actions.add_parser(
+        "set-password", help="give a user a new password (ends their sessions)"
+    )
+    user_password.add_argument("email")
+    user_password.add_argument("--password-stdin", action="store_true")
+    user_password.add_argument("--json", action="store_true")
+    user_list = user_actions.add_parser("list", help="list dashboard users")
+    user_list.add_argument("--json", action="store_true")
+    users.set_defaults(handler=cmd_users)
     return parser
 
 

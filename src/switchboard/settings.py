@@ -7,7 +7,7 @@ CLI and the app factory) or construct one directly (tests).
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         description="Group-commit writer connections per process; 0: 2 on Postgres, 1 on SQLite.",
     )
     ingest_max_rows_per_commit: int = Field(default=2000, ge=1, le=20000)
+    ingest_body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a client may take to send a whole tracking-API request body; "
+        "slower ones are answered 408 (a slowloris or an endless body cannot hold a request).",
+    )
     gc_gen0_threshold: int = Field(
         default=50_000,
         ge=0,
@@ -76,6 +83,48 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a write-key lookup is cached per process (revocation delay).",
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log records written."
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one JSON object a line; text: for a terminal."
+    )
+    access_log: bool = Field(
+        default=False, description="One log line per HTTP request (costs ingest throughput)."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="A bearer token /metrics requires; unset: /metrics is open."
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port on which `switchboard worker` serves /metrics; unset: none.",
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="On SIGTERM, how long open requests get to finish before they are cut.",
+    )
+    event_retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Events (with their deliveries and attempts) older than this are pruned; "
+        "0 keeps them forever.",
+    )
+    attempt_retention_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="Delivery attempts (recorded HTTP exchanges) older than this are pruned; "
+        "0 keeps them as long as their event.",
+    )
+    prune_interval_seconds: float = Field(
+        default=300.0, gt=0, description="How often a worker (or serve without Redis) prunes."
+    )
+    prune_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Rows deleted per pruning transaction."
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -93,7 +142,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https:// (https://cdp.example.com)")
         return value.rstrip("/") if value else value
 
-    @field_validator("admin_token", "secret_key")
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("admin_token", "secret_key", "metrics_token")
     @classmethod
     def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDERS:

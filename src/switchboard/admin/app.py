@@ -1,4 +1,4 @@
-"""The FastAPI app behind /api/v1 (and, later, the dashboard)."""
+"""The FastAPI app behind /api/v1 and the dashboard (every other path but the tracking API)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from switchboard import __version__
 from switchboard.admin import deliveries, destinations, events, sources
+from switchboard.admin import schema as source_schema
 from switchboard.admin.deps import AdminDep
+from switchboard.admin.errors import install_error_handlers
+from switchboard.dashboard.app import install_dashboard
 from switchboard.jobs.context import JobContext
 from switchboard.settings import Settings
 
@@ -34,12 +37,15 @@ def create_admin_app(
     api.include_router(events.router)
     api.include_router(destinations.router)
     api.include_router(deliveries.router)
+    api.include_router(source_schema.router)
 
     @api.get("/openapi.json", include_in_schema=False, dependencies=[AdminDep])
     def openapi() -> dict[str, Any]:
         return get_openapi(title=app.title, version=app.version, routes=app.routes)
 
     app.include_router(api)
+    install_error_handlers(app)
+    install_dashboard(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from switchboard.admin.deps import AdminDep, SessionDep
-from switchboard.deliveries import service
+from switchboard.deliveries import insights, service
 from switchboard.deliveries.models import Status
 from switchboard.deliveries.schemas import DeliveryOut, DeliveryPage
+from switchboard.destinations.models import Destination
 
 router = APIRouter(tags=["deliveries"], dependencies=[AdminDep])
 
@@ -36,3 +37,58 @@ def list_deliveries(
         limit=limit,
     )
     return DeliveryPage(data=[DeliveryOut.of(d) for d in rows], next_after_id=cursor)
+
+
+# Event delivery per destination (deliveries/insights.py), read from the delivery rollups.
+
+WindowParam = Annotated[str, Query(description=f"one of {', '.join(insights.WINDOWS)}")]
+Examples = Annotated[int, Query(ge=0, le=insights.MAX_EXAMPLES, description="examples per issue")]
+
+
+def _window(session: SessionDep, destination_id: int, window: str) -> insights.Window:
+    if session.get(Destination, destination_id) is None:
+        raise HTTPException(status_code=404, detail=f"destination {destination_id} not found")
+    try:
+        return insights.parse_window(window)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+
+
+@router.get("/destinations/{destination_id}/insights")
+def read_insights(
+    destination_id: int,
+    session: SessionDep,
+    window: WindowParam = "24h",
+    examples: Examples = insights.MAX_EXAMPLES,
+) -> insights.Insights:
+    """Summary, trends and issues (with examples) of one window."""
+    span = _window(session, destination_id, window)
+    return insights.insights(session, destination_id, span, examples=examples)
+
+
+@router.get("/destinations/{destination_id}/insights/summary")
+def read_insights_summary(
+    destination_id: int, session: SessionDep, window: WindowParam = "24h"
+) -> insights.Summary:
+    """Delivered, failed, retries, retrying, success rate, p50/p95 latency."""
+    return insights.summary(session, destination_id, _window(session, destination_id, window))
+
+
+@router.get("/destinations/{destination_id}/insights/trends")
+def read_insights_trends(
+    destination_id: int, session: SessionDep, window: WindowParam = "24h"
+) -> insights.Trends:
+    """Outcomes and latency per time bucket, oldest first."""
+    return insights.trends(session, destination_id, _window(session, destination_id, window))
+
+
+@router.get("/destinations/{destination_id}/insights/issues")
+def read_insights_issues(
+    destination_id: int,
+    session: SessionDep,
+    window: WindowParam = "24h",
+    examples: Examples = insights.MAX_EXAMPLES,
+) -> insights.Issues:
+    """Failures and retries grouped by error, most frequent first, with examples."""
+    span = _window(session, destination_id, window)
+    return insights.issues(session, destination_id, span, examples=examples)

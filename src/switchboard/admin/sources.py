@@ -24,6 +24,7 @@ def _found(session: SessionDep, source_id: int) -> Source:
 @router.post("", status_code=201)
 def create_source(body: SourceCreate, session: SessionDep) -> SourceOut:
     source = service.create_source(session, body.name, enabled=body.enabled)
+    source.rate_limit_per_second = body.rate_limit_per_second
     session.commit()
     return SourceOut.of(source)
 
@@ -45,6 +46,8 @@ def update_source(source_id: int, body: SourceUpdate, session: SessionDep) -> So
         source.name = body.name
     if body.enabled is not None:
         source.enabled = body.enabled
+    if "rate_limit_per_second" in body.model_fields_set:  # null removes the limit
+        source.rate_limit_per_second = body.rate_limit_per_second
     session.commit()
     return SourceOut.of(source)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, String, cast, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from switchboard.events.models import Event, RejectedEvent
 
@@ -51,13 +51,15 @@ def list_events(
         statement = statement.where(Event.id < after_id)
     statement = statement.order_by(Event.id.desc())
     if f.q:
-        window = statement.limit(Q_SCAN_WINDOW).subquery()
-        needle = f"%{f.q}%"
+        # The text filter applies to the window's own rows: Postgres cannot push a filter
+        # below a LIMIT, so it never scans the whole table for it. Joined back to `events`
+        # instead, at 100 K events it chose a parallel scan of every row (200 ms against
+        # 10 ms at 1 M, bench/dashboard).
+        window = aliased(Event, statement.limit(Q_SCAN_WINDOW).subquery())
         statement = (
-            select(Event)
-            .join(window, window.c.id == Event.id)
-            .where(cast(Event.payload, String).like(needle))
-            .order_by(Event.id.desc())
+            select(window)
+            .where(cast(window.payload, String).like(f"%{f.q}%"))
+            .order_by(window.id.desc())
         )
     rows = list(session.scalars(statement.limit(limit + 1)))
     next_cursor = rows[limit - 1].id if len(rows) > limit else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -23,10 +24,11 @@ from typing import Any, Final
 import orjson
 from starlette.types import Receive, Send
 
-from switchboard.ingest.body import BodyError, read_body
+from switchboard.ingest.body import BODY_TIMEOUT_SECONDS, BodyError, read_body
 from switchboard.ingest.cors import cors_headers, preflight_headers
 from switchboard.ingest.keys import KeyInfo, WriteKeyResolver
 from switchboard.ingest.normalize import MAX_EVENT_BYTES, Envelope, normalize, reject
+from switchboard.ingest.rate import IngestRateLimiter
 from switchboard.ingest.responses import SUCCESS_BODY, json_body, send_error, send_response
 from switchboard.ingest.rows import EventRow, RejectedRow
 from switchboard.ingest.settings_doc import analytics_js_settings
@@ -53,6 +55,13 @@ class _AuthError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+class _RateLimited(Exception):
+    def __init__(self, source_id: int, rate: float, retry_after: int) -> None:
+        super().__init__(f"source {source_id} takes at most {rate:g} events per second")
+        self.retry_after = retry_after
+        self.message = f"{self}; retry after {retry_after} s"
 
 
 def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
@@ -96,8 +105,11 @@ class TrackingAPI:
         writer: IngestWriter,
         trusted_proxies: Iterable[Network] = (),
         public_url: str | None = None,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
     ) -> None:
         self._resolver = resolver
+        self._body_timeout = body_timeout
+        self._limiter = IngestRateLimiter()
         self._writer = writer
         self._trusted = tuple(trusted_proxies)
         self._public_url = public_url.rstrip("/") if public_url else None
@@ -126,12 +138,14 @@ class TrackingAPI:
             await send_error(send, 405, "method_not_allowed", f"{path} takes POST", headers)
             return
         if path == _METRICS_ROUTE:
-            await self._drain(receive)
+            # Thrown away, but read within the same size and time limits as events.
+            with contextlib.suppress(BodyError):
+                await read_body(scope, receive, MAX_BATCH_BYTES, self._body_timeout)
             await send_response(send, 200, SUCCESS_BODY, headers)
             return
         try:
             limit = MAX_BATCH_BYTES if is_batch else MAX_EVENT_BYTES
-            body = await read_body(scope, receive, limit)
+            body = await read_body(scope, receive, limit, self._body_timeout)
             document = self._parse(body)
             header_key = _basic_username(scope)
             envelope = Envelope(received_at=datetime.now(UTC), client_ip=self._client_ip(scope))
@@ -148,6 +162,10 @@ class TrackingAPI:
         except _AuthError as exc:
             await send_error(send, exc.status, exc.code, exc.message, headers)
             return
+        except _RateLimited as exc:
+            retry = (b"retry-after", str(exc.retry_after).encode())
+            await send_error(send, 429, "rate_limited", exc.message, [*headers, retry])
+            return
         except Exception:
             log.exception("could not store events")
             await send_error(
@@ -162,13 +180,6 @@ class TrackingAPI:
             await send_response(send, 200, SUCCESS_BODY, headers)
         else:
             await send_error(send, status, code, message, headers)
-
-    @staticmethod
-    async def _drain(receive: Receive) -> None:
-        more = True
-        while more:
-            message = await receive()
-            more = message.get("more_body", False) and message["type"] == "http.request"
 
     @staticmethod
     def _parse(body: bytes) -> dict[str, Any]:
@@ -201,6 +212,7 @@ class TrackingAPI:
     ) -> tuple[int, str, str]:
         source = await self._source_for(_body_key(document) or header_key)
         row = normalize(document, call_type, envelope, source.source_id)
+        self._admit({source.source_id: source}, {source.source_id: 1})
         if isinstance(row, RejectedRow):
             await self._writer.write((), (row,))
             return 400, "invalid_event", row.reason
@@ -229,6 +241,8 @@ class TrackingAPI:
 
         events: list[EventRow] = []
         rejected: list[RejectedRow] = []
+        sources: dict[int, KeyInfo] = {}
+        counts: dict[int, int] = {}
         for item in items:
             item_key = _body_key(item) if isinstance(item, dict) else None
             if item_key is None or item_key == request_key:
@@ -239,6 +253,9 @@ class TrackingAPI:
                 except _AuthError as exc:
                     rejected.append(reject(item, exc.message, envelope, None, None))
                     continue
+            if source is not None:
+                sources[source.source_id] = source
+                counts[source.source_id] = counts.get(source.source_id, 0) + 1
             if source is None:
                 rejected.append(reject(item, "no write key for this event", envelope, None, None))
                 continue
@@ -248,8 +265,24 @@ class TrackingAPI:
             raise _AuthError(
                 401, "missing_write_key", "no event in the batch has a usable write key"
             )
+        self._admit(sources, counts)
         await self._writer.write(events, rejected)
         return 200, "", ""
+
+    def _admit(self, sources: dict[int, KeyInfo], counts: dict[int, int]) -> None:
+        """Raise `_RateLimited` if a rate-limited source among `sources` is out of tokens;
+        otherwise take one per message it sends (`counts`)."""
+        demand = {
+            source_id: (info.rate_limit, counts[source_id])
+            for source_id, info in sources.items()
+            if info.rate_limit is not None and counts.get(source_id)
+        }
+        if not demand:
+            return
+        refused = self._limiter.admit(demand)
+        if refused is not None:
+            source_id, wait = refused
+            raise _RateLimited(source_id, demand[source_id][0], wait)
 
     def _client_ip(self, scope: dict[str, Any]) -> str | None:
         client = scope.get("client")

@@ -1,18 +1,23 @@
 """Read a request body within a size limit, inflating gzip, without trusting the client.
 
 The limit applies to the decompressed bytes (what the Spec's limits mean) and is enforced
-while reading, so neither a huge upload nor a gzip bomb is ever held in memory.
+while reading, so neither a huge upload nor a gzip bomb is ever held in memory. A time limit
+bounds the whole body too, so a client that trickles bytes (slowloris) or never finishes a
+chunked body cannot hold a request open for ever.
 """
 
 from __future__ import annotations
 
+import asyncio
 import zlib
-from typing import Any
+from typing import Any, Final
 
 from starlette.types import Receive
 
 #: A compressed body may exceed the limit slightly (gzip framing on incompressible data).
 _COMPRESSED_SLACK = 1024
+#: Seconds a client gets to send a whole body: 512 KiB at ~20 KB/s, a poor mobile link.
+BODY_TIMEOUT_SECONDS: Final = 30.0
 
 
 class BodyError(Exception):
@@ -36,8 +41,11 @@ def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
     return None
 
 
-async def read_body(scope: dict[str, Any], receive: Receive, limit: int) -> bytes:
-    """Return the (inflated) body, or raise `BodyError` (413 too large, 400/415 bad encoding)."""
+async def read_body(
+    scope: dict[str, Any], receive: Receive, limit: int, timeout: float = BODY_TIMEOUT_SECONDS
+) -> bytes:
+    """Return the (inflated) body, or raise `BodyError` (413 too large, 400/415 bad encoding,
+    408 not all sent within `timeout` seconds)."""
     encoding = (_header(scope, b"content-encoding") or b"identity").strip().lower()
     if encoding in (b"gzip", b"x-gzip"):
         inflater: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -59,6 +67,16 @@ async def read_body(scope: dict[str, Any], receive: Receive, limit: int) -> byte
         if declared > wire_limit:
             raise _too_large(limit)
 
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read(receive, inflater, limit, wire_limit)
+    except TimeoutError:
+        raise BodyError(
+            408, "request_timeout", f"the request body was not sent within {timeout:g} s"
+        ) from None
+
+
+async def _read(receive: Receive, inflater: Any, limit: int, wire_limit: int) -> bytes:
     chunks: list[bytes] = []
     received = 0
     inflated = 0

@@ -11,6 +11,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
 from sqlalchemy import Engine, select
 
@@ -22,9 +23,15 @@ class KeyInfo:
     source_id: int
     enabled: bool
     expires_at: datetime | None
+    rate_limit: float | None = None  # events per second, per process (ingest/rate.py)
 
     def usable(self, now: datetime) -> bool:
         return self.expires_at is None or self.expires_at > now
+
+
+#: No stored key is longer (the column is String(100)); longer ones are refused unlooked-up,
+#: which also keeps the miss cache small under a flood of huge random keys.
+MAX_KEY_LENGTH: Final = 100
 
 
 class WriteKeyResolver:
@@ -36,7 +43,12 @@ class WriteKeyResolver:
 
     def _lookup(self, key: str) -> KeyInfo | None:
         statement = (
-            select(WriteKey.source_id, Source.enabled, WriteKey.expires_at)
+            select(
+                WriteKey.source_id,
+                Source.enabled,
+                WriteKey.expires_at,
+                Source.rate_limit_per_second,
+            )
             .join(Source, Source.id == WriteKey.source_id)
             .where(WriteKey.key == key)
         )
@@ -47,10 +59,12 @@ class WriteKeyResolver:
         expires_at = row.expires_at
         if expires_at is not None and expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
-        return KeyInfo(row.source_id, bool(row.enabled), expires_at)
+        return KeyInfo(row.source_id, bool(row.enabled), expires_at, row.rate_limit_per_second)
 
     async def resolve(self, key: str) -> KeyInfo | None:
         """The source behind `key` if the key exists and has not expired, else None."""
+        if len(key) > MAX_KEY_LENGTH or "\x00" in key:
+            return None  # cannot exist, and Postgres refuses NUL in a query parameter
         now = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:

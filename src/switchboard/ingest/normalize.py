@@ -62,11 +62,12 @@ def reject(
     if isinstance(message, dict):
         raw_id = message.get("messageId")
         if isinstance(raw_id, str | int):
-            message_id = str(raw_id)[:200]
+            message_id = str(raw_id).replace("\x00", "")[:200]  # Postgres text refuses NUL
         message = {k: v for k, v in message.items() if k != "writeKey"}
     try:
         text = orjson.dumps(_without_nul(message))
-    except (TypeError, orjson.JSONEncodeError):
+    except (TypeError, orjson.JSONEncodeError, RecursionError):
+        # Nested deeper than orjson writes (or than Python recurses): keep no payload.
         text = b"null"
     if len(text) > MAX_REJECTED_PAYLOAD_BYTES:
         preview = text[:MAX_REJECTED_PAYLOAD_BYTES].decode("utf-8", "ignore")
@@ -133,6 +134,14 @@ def normalize(
         return reject(message, str(exc), envelope, source_id, call_type)
     except TimestampError as exc:
         return reject(message, f"bad timestamp: {exc}", envelope, source_id, call_type)
+    except OverflowError:  # a valid time whose shift to UTC leaves year 1..9999
+        return reject(
+            message,
+            "bad timestamp: out of range once converted to UTC",
+            envelope,
+            source_id,
+            call_type,
+        )
 
     message_id = message.get("messageId")
     if message_id is None or message_id == "":
@@ -157,7 +166,16 @@ def normalize(
         message["originalTimestamp"] = format_timestamp(received_at)
     else:
         original = client_time
-        timestamp = client_time if sent_at is None else received_at - (sent_at - client_time)
+        try:
+            timestamp = client_time if sent_at is None else received_at - (sent_at - client_time)
+        except OverflowError:  # sentAt and timestamp thousands of years apart
+            return reject(
+                message,
+                "bad timestamp: correcting timestamp by sentAt gives a time out of range",
+                envelope,
+                source_id,
+                call_type,
+            )
         message["originalTimestamp"] = client_time_raw
     message["timestamp"] = format_timestamp(timestamp)
     message["receivedAt"] = format_timestamp(received_at)
@@ -177,7 +195,10 @@ def normalize(
     try:
         payload = orjson.dumps(message)
     except (TypeError, orjson.JSONEncodeError) as exc:  # e.g. integers beyond 64 bits
-        return reject(message, f"event cannot be stored: {exc}", envelope, source_id, call_type)
+        reason = f"event cannot be stored: {exc}"
+        if "Recursion" in str(exc):  # orjson writes at most 255 levels
+            reason = "event cannot be stored: it is nested more than 255 levels deep"
+        return reject(message, reason, envelope, source_id, call_type)
     if _NUL_ESCAPE in payload:
         message = _without_nul(message)
         payload = orjson.dumps(message)

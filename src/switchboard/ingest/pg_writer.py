@@ -21,10 +21,12 @@ from switchboard.ingest.writer import (
     PG_INSERT_EVENTS,
     PG_INSERT_REJECTED,
     CommitHook,
+    FlushHook,
     WriterClosed,
     WriteResult,
     event_arrays,
     rejected_arrays,
+    report_flush,
 )
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,13 @@ class AsyncPostgresWriter:
         writers: int = 2,
         max_rows_per_commit: int = 2000,
         on_commit: CommitHook | None = None,
+        on_flush: FlushHook | None = None,
     ) -> None:
         self._dsn = dsn
         self._writers = max(1, writers)
         self._max_rows = max_rows_per_commit
         self._on_commit = on_commit
+        self._on_flush = on_flush
         self._queue: asyncio.Queue[_Pending | None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = True
@@ -171,6 +175,8 @@ class AsyncPostgresWriter:
                 await cursor.execute(PG_INSERT_REJECTED, rejected_arrays(rejected))
         self.commits += 1
         self.requests += len(group)
+        if self._on_flush is not None:
+            report_flush(self._on_flush, events, rejected)
         if self._on_commit is not None and ids:
             try:
                 self._on_commit(ids)

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Called after each commit with the ids of the events it inserted (the route job hook).
 CommitHook = Callable[[list[int]], None]
+#: Called after each commit with the rows it wrote (the metrics hook: one call per flush).
+FlushHook = Callable[[Sequence[EventRow], Sequence[RejectedRow]], None]
 
 # Write-side views of the tables: the payload arrives as JSON text already serialized by
 # orjson, so the writer binds text instead of re-encoding a dict.
@@ -242,11 +244,13 @@ class GroupCommitWriter:
         writers: int = 1,
         max_rows_per_commit: int = 2000,
         on_commit: CommitHook | None = None,
+        on_flush: FlushHook | None = None,
     ) -> None:
         self._engine = engine
         self._writers = max(1, writers)
         self._max_rows = max_rows_per_commit
         self._on_commit = on_commit
+        self._on_flush = on_flush
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._local = threading.local()
@@ -359,6 +363,8 @@ class GroupCommitWriter:
                 self._insert_rejected(conn, rejected)
         self.commits += 1
         self.requests += len(group)
+        if self._on_flush is not None:
+            report_flush(self._on_flush, events, rejected)
         # Ids are not attributed per request (duplicates are skipped); the whole flush's
         # ids go to the hook, and each request learns only that its rows are durable.
         if len(group) == 1:
@@ -379,6 +385,16 @@ class GroupCommitWriter:
                 loop.call_soon_threadsafe(_settle, items)
             except RuntimeError:  # that loop has closed; nobody is waiting any more
                 log.warning("dropped the answer to %d requests: their loop closed", len(items))
+
+
+def report_flush(
+    hook: FlushHook, events: Sequence[EventRow], rejected: Sequence[RejectedRow]
+) -> None:
+    """Tell `hook` about a committed flush; its failure never fails the committed rows."""
+    try:
+        hook(events, rejected)
+    except Exception:
+        log.exception("flush hook failed")
 
 
 def _settle(items: list[_Pending]) -> None:

@@ -121,8 +121,6 @@ class CallLimiter(Protocol):
 
     def renew_slot(self, destination_id: int | str, token: str, ttl: float) -> None: ...
 
-    def take(self, destination_id: int | str, rate: float, count: int) -> float: ...
-
 
 class Adapter(ABC):
     """Subclass per vendor; see docs/destinations/writing-an-adapter.md."""

@@ -15,10 +15,13 @@ what came back, redacted and size-capped, ready to be stored and shown.
                                            4xx, 501
                          invalid_request   the request could not be built or sent (bad URL,
                                            illegal header): retrying will not help
+                         private_address   the host is or resolves to a non-public address,
+                                           refused at connection time (destinations/addresses.py)
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import time
@@ -26,8 +29,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from switchboard.integrations.base import Exchange, Outcome
@@ -51,6 +55,11 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     CONNECTION = "connection_error"
     INVALID_REQUEST = "invalid_request"
+    PRIVATE_ADDRESS = "private_address"
+
+
+class BlockedAddress(httpcore.ConnectError):
+    """Raised by the connection guard: the host is, or resolves to, a non-public address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +108,17 @@ def request(
     except httpx.TimeoutException as exc:
         failure = TransportFailure(ErrorKind.TIMEOUT, _timeout_message(exc, timeout))
     except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-        failure = TransportFailure(ErrorKind.CONNECTION, _connection_message(exc, url))
+        if isinstance(exc.__cause__, BlockedAddress):
+            failure = TransportFailure(ErrorKind.PRIVATE_ADDRESS, str(exc.__cause__))
+        else:
+            failure = TransportFailure(ErrorKind.CONNECTION, _connection_message(exc, url))
     except (httpx.HTTPError, httpx.InvalidURL, UnicodeEncodeError) as exc:
         # UnicodeEncodeError: a header name or value that is not ASCII.
         message = f"the request could not be sent: {str(exc) or type(exc).__name__}"
         failure = TransportFailure(ErrorKind.INVALID_REQUEST, message)
     duration_ms = (time.perf_counter() - clock) * 1000
 
-    secret_values = _usable(secrets)
+    secret_values = _usable([*secrets, *url_secrets(url)])
     if failure is not None:
         failure = TransportFailure(failure.kind, redact_text(failure.message, secret_values))
     exchange = Exchange(
@@ -142,13 +154,17 @@ def classify(
     if response is None:
         if failure is None:
             raise ValueError("classify needs a response or a failure")
-        if failure.kind is ErrorKind.INVALID_REQUEST:
+        if failure.kind in (ErrorKind.INVALID_REQUEST, ErrorKind.PRIVATE_ADDRESS):
             return Outcome.failed(failure.message, failure.kind.value)
         return Outcome.retry(failure.message, failure.kind.value)
 
     status = response.status_code
     if 200 <= status < 300:
         return Outcome.delivered()
+    # A destination may quote the URL back, with its credentials, in an error body.
+    # (RuntimeError: a response built without a request, as in some tests.)
+    with contextlib.suppress(RuntimeError):
+        secrets = [*secrets, *url_secrets(str(response.request.url))]
     reason = status_line(status)
     if 300 <= status < 400:
         location = response.headers.get("location")
@@ -215,6 +231,26 @@ def redact_url(url: str, secrets: Sequence[str] = ()) -> str:
     if netloc == parts.netloc and query == parts.query:
         return text
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+#: Shorter query values are not hidden wherever they occur (`?key=1` would blank every "1").
+_MIN_URL_SECRET = 4
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password and the values of sensitive query parameters in `url`, as written and
+    decoded: hidden everywhere like secret settings, since an answer may quote them."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return []
+    found = [password] if password else []
+    for raw in parts.query.split("&"):
+        name, _, value = raw.partition("=")
+        if is_sensitive_name(unquote_plus(name)):
+            found += [value, unquote_plus(value)]
+    return [value for value in dict.fromkeys(found) if len(value) >= _MIN_URL_SECRET]
 
 
 def redact_text(text: str, secrets: Sequence[str]) -> str:

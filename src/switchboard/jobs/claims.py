@@ -18,6 +18,7 @@ batch, not a new `IN (…)` with a placeholder per id to compile and parse on ev
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
 
 from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.rollups import RollupKey
+from switchboard.deliveries.rollups import write as write_rollups
 from switchboard.events.models import Event
 
 
@@ -52,8 +55,14 @@ class Store(Protocol):
         """Hold the open, unheld deliveries among `delivery_ids`; return them by id."""
         ...
 
-    def record(self, changes: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> None:
-        """Write outcomes (and release the deliveries) and their attempts rows."""
+    def record(
+        self,
+        changes: list[dict[str, Any]],
+        attempts: list[dict[str, Any]],
+        rollups: Counter[RollupKey],
+    ) -> None:
+        """Write outcomes (and release the deliveries), their attempts rows and the
+        event-delivery rollups, in one transaction."""
         ...
 
     def postpone(self, delivery_ids: Sequence[int], until: datetime, reason: str | None) -> None:
@@ -126,7 +135,15 @@ class LockingStore:
             Claimed(id=i, attempts=a, options=o or {}, payload=p, since=s) for i, a, o, s, p in rows
         ]
 
-    def record(self, changes: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> None:
+    def record(
+        self,
+        changes: list[dict[str, Any]],
+        attempts: list[dict[str, Any]],
+        rollups: Counter[RollupKey],
+    ) -> None:
+        # The rollup rows are shared by every job of the destination, but they are locked
+        # only from here to the commit that ends this chunk, after its sends.
+        write_rollups(self._conn, rollups)
         self._execute(
             _PG_RECORD_OUTCOMES,
             (
@@ -213,8 +230,14 @@ class LeasingStore:
             for r in rows
         ]
 
-    def record(self, changes: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> None:
+    def record(
+        self,
+        changes: list[dict[str, Any]],
+        attempts: list[dict[str, Any]],
+        rollups: Counter[RollupKey],
+    ) -> None:
         with self._engine.begin() as conn:
+            write_rollups(conn, rollups)
             conn.execute(
                 update(Delivery)
                 .where(Delivery.id == bindparam("b_id"))

@@ -7,6 +7,7 @@ Nothing here is built at import time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from switchboard.jobs import defaults
 from switchboard.jobs.limits import Limiter
 from switchboard.jobs.queue import JobQueue
 from switchboard.jobs.retry import RetryPolicy
+from switchboard.observability.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ class JobContext:
     http: httpx.Client
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timing: Timing = field(default_factory=Timing)
+    metrics: Metrics = field(default_factory=Metrics)
+    #: Set when the process is asked to stop (SIGTERM): a deliver job then hands the rest of
+    #: its batch back to the scheduler instead of keeping it leased until it finishes.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 _installed: JobContext | None = None

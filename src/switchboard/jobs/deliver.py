@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, or_
 
 from switchboard.deliveries.models import Delivery, Status
+from switchboard.deliveries.rollups import aggregate as aggregate_rollups
 from switchboard.destinations.models import Destination
 from switchboard.integrations.base import Adapter, Message, OutcomeKind, Result, SendContext
 from switchboard.jobs import defaults
@@ -204,6 +205,10 @@ class _Job:
             size = max(1, min(defaults.SEND_CHUNK, int(self.rate)))
         sent = 0
         for start in range(0, len(ids), size):
+            if start and self.ctx.stopping.is_set():
+                # The worker got SIGTERM: stop between chunks. Nothing unsent is held; the
+                # rest stays due, and the scheduler hands it to another worker.
+                return sent
             with self.store.chunk():
                 held = self.store.claim(ids[start : start + size], datetime.now(UTC))
                 if not held:
@@ -224,8 +229,14 @@ class _Job:
         return sent
 
     def _send(self, held: list[Claimed]) -> int:
-        if self.rate is not None:
-            self._wait_for_rate(len(held))
+        token = self._reserve(len(held)) if self.rate is not None else None
+        try:
+            return self._send_now(held)
+        finally:
+            if token is not None:
+                self.ctx.limiter.settle(self.destination_id, token)
+
+    def _send_now(self, held: list[Claimed]) -> int:
         messages = [Message(h.id, h.payload, h.options) for h in held]
         try:
             results = self.adapter.send(self.settings, messages, self.context)
@@ -237,20 +248,27 @@ class _Job:
             log.error("adapter %s raised %s", self.adapter.type, error)
             raise _Rest(60, f"adapter error: {error}") from None
         changes, attempt_rows = _outcomes(self.policy, results, {h.id: h for h in held})
-        self.store.record(changes, attempt_rows)
+        since = {h.id: h.since for h in held}
+        # Event-delivery rollups (deliveries/rollups.py) go in the chunk's transaction.
+        rollups = aggregate_rollups(self.destination_id, changes, since)
+        self.store.record(changes, attempt_rows, rollups)
+        self.ctx.metrics.record_results(self.destination_id, results, since)
         return len(held)
 
-    def _wait_for_rate(self, count: int) -> None:
+    def _reserve(self, count: int) -> str:
+        """Room for `count` sends under the destination's rate, waiting in-line briefly."""
         assert self.rate is not None
-        wait = self.ctx.limiter.take(self.destination_id, self.rate, count)
-        tries = 0
-        while wait > 0:
-            tries += 1
-            if wait > defaults.MAX_INLINE_RATE_WAIT or tries > defaults.MAX_RATE_WAITS:
-                # Give the worker back; the scheduler brings these back when due.
-                raise _Rest(max(wait, 1.0))
+        for _ in range(defaults.MAX_RATE_WAITS + 1):
+            token, wait = self.ctx.limiter.reserve(
+                self.destination_id, self.rate, count, self.ctx.timing.lease
+            )
+            if token is not None:
+                return token
+            if wait > defaults.MAX_INLINE_RATE_WAIT:
+                break
             time.sleep(wait)
-            wait = self.ctx.limiter.take(self.destination_id, self.rate, count)
+        # Give the worker back; the scheduler brings these back when due.
+        raise _Rest(max(wait, 1.0))
 
 
 def due_condition(now: datetime) -> Any:

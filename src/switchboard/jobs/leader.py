@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import redis
@@ -19,6 +20,7 @@ class RedisLeader:
         self._key = key
         self._lease_ms = max(LEASE_MS, int(tick * 3000))
         self._me = uuid.uuid4().hex.encode()
+        self._release = connection.register_script(_RELEASE)
 
     def __call__(self) -> bool:
         """True while this process holds the lease (taking or renewing it as needed)."""
@@ -31,3 +33,17 @@ class RedisLeader:
         except redis.RedisError:
             return False
         return False
+
+    def release(self) -> None:
+        """Give the lease up (a worker stopping), so another worker takes over at once."""
+        # On failure the lease lapses on its own within its time.
+        with contextlib.suppress(redis.RedisError):
+            self._release(keys=[self._key], args=[self._me])
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""

@@ -20,6 +20,7 @@ from switchboard.events.models import Event, RouteQueue
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 from switchboard.routing.plan import Filters, Target, plan
+from switchboard.schema.rollups import record_routed
 
 
 def _targets(conn: Connection, ctx: JobContext, source_ids: set[int]) -> dict[int, list[Target]]:
@@ -165,6 +166,9 @@ def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
                     }
                 )
         created = _insert_deliveries(conn, rows, now) if rows else []
+        # Schema rollups: the batch's counts, one upsert per table (before the dequeue, which
+        # decides that this job is the one that counts these events; see schema/rollups.py).
+        record_routed(conn, events)
         _dequeue(conn, [e.id for e in events])
     for delivery_id, destination_id, status in created:
         if status == Status.PENDING:

@@ -9,6 +9,7 @@ import redis
 from sqlalchemy import Engine
 
 from switchboard.db.engine import make_sessionmaker
+from switchboard.destinations.addresses import guarded_transport
 from switchboard.destinations.crypto import SettingsBox
 from switchboard.integrations.registry import load_adapters
 from switchboard.jobs.context import JobContext, Timing
@@ -16,11 +17,15 @@ from switchboard.jobs.deliver import deliver
 from switchboard.jobs.limits import LocalLimiter, RedisLimiter
 from switchboard.jobs.queue import InlineQueue, RQQueue
 from switchboard.jobs.route import route_events
+from switchboard.observability.metrics import Metrics
 from switchboard.settings import Settings
 
 
-def build_context(settings: Settings, engine: Engine) -> JobContext:
-    """RQ + Redis limits when SWITCHBOARD_REDIS_URL is set; otherwise in-process."""
+def build_context(settings: Settings, engine: Engine, metrics: Metrics | None = None) -> JobContext:
+    """RQ + Redis limits when SWITCHBOARD_REDIS_URL is set; otherwise in-process.
+
+    `metrics` is where deliver jobs count outcomes (the server's own, in-process)."""
+    metrics = metrics if metrics is not None else Metrics()
     box = SettingsBox(settings.secret_key.get_secret_value() if settings.secret_key else None)
     timing = Timing(
         lease=settings.delivery_lease_seconds,
@@ -28,7 +33,13 @@ def build_context(settings: Settings, engine: Engine) -> JobContext:
         unrouted_after=settings.unrouted_after_seconds,
         tick=settings.scheduler_tick_seconds,
     )
-    http = httpx.Client(follow_redirects=False, headers={"user-agent": "Switchboard"})
+    # Without the private-destinations allowance, every connection is checked where it is
+    # made (after DNS), not only when the settings were saved: see destinations/addresses.py.
+    http = httpx.Client(
+        follow_redirects=False,
+        headers={"user-agent": "Switchboard"},
+        transport=None if settings.allow_private_destinations else guarded_transport(),
+    )
     if settings.redis_url:
         connection = redis.Redis.from_url(settings.redis_url)
         return JobContext(
@@ -40,6 +51,7 @@ def build_context(settings: Settings, engine: Engine) -> JobContext:
             limiter=RedisLimiter(connection),
             http=http,
             timing=timing,
+            metrics=metrics,
         )
     inline = InlineQueue()
     ctx = JobContext(
@@ -51,6 +63,7 @@ def build_context(settings: Settings, engine: Engine) -> JobContext:
         limiter=LocalLimiter(),
         http=http,
         timing=timing,
+        metrics=metrics,
     )
 
     def run_route(ids: Sequence[int]) -> None:

@@ -14,12 +14,26 @@ class SourceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     enabled: bool = True
+    rate_limit_per_second: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="Events per second the tracking API takes for this source, in each server "
+        "process; more answers 429 with Retry-After. null: no limit.",
+    )
 
 
 class SourceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
+    rate_limit_per_second: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="Events per second the tracking API takes for this source, in each server "
+        "process; more answers 429 with Retry-After. null: no limit.",
+    )
 
 
 class RotateKey(BaseModel):
@@ -41,6 +55,7 @@ class SourceOut(BaseModel):
     write_key: str
     write_keys: list[WriteKeyOut]
     enabled: bool
+    rate_limit_per_second: float | None
     created_at: datetime
 
     @classmethod
@@ -54,5 +69,6 @@ class SourceOut(BaseModel):
                 for k in active_keys(source)
             ],
             enabled=source.enabled,
+            rate_limit_per_second=source.rate_limit_per_second,
             created_at=source.created_at,
         )

@@ -1,0 +1,1 @@
+"""Retention: events and delivery attempts past their configured age are deleted."""

@@ -1,0 +1,1 @@
+"""Dashboard users: accounts with hashed passwords, and their login sessions."""
