@@ -128,6 +128,8 @@ def server_env(database_url: str, redis_url: str, credentials: Credentials) -> d
         "SWITCHBOARD_ADMIN_TOKEN": credentials.admin_token,
         "SWITCHBOARD_SECRET_KEY": credentials.secret_key,
         "SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS": "true",
+        # Plain text logs: the bench counts deadlocks from the workers' log lines.
+        "SWITCHBOARD_LOG_FORMAT": "text",
     }
 
 

@@ -7,6 +7,12 @@ from typing import Final
 #: Deliveries handed to one deliver job. Big enough to amortise a job's overhead (RQ manages
 #: a few hundred jobs a second), small enough that one job stays short.
 DELIVER_BATCH: Final = 200
+#: Event ids handed to one route job at most, when the enqueuer merges route jobs.
+ROUTE_BATCH: Final = 2000
+#: Under load, the enqueuer waits this long after one round trip to Redis before the next
+#: (seconds), so the jobs asked for meanwhile go as fewer, bigger jobs (see `jobs/queue.py`).
+#: When idle it does not wait. Adds at most this much latency to an event's delivery.
+ENQUEUE_LINGER_SECONDS: Final = 0.05
 #: Events per adapter.send call inside a deliver job (one commit of outcomes each).
 SEND_CHUNK: Final = 100
 #: How long a claimed delivery belongs to its job (seconds); after that the scheduler

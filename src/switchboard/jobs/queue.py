@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import redis
 from rq import Queue
@@ -66,6 +67,30 @@ def _log_failure(future: Future[None]) -> None:
         log.error("job failed: %r (its work is retried by the scheduler)", error)
 
 
+_ROUTE: Final = "switchboard.jobs.tasks.route_task"
+_DELIVER: Final = "switchboard.jobs.tasks.deliver_task"
+Job = tuple[str, tuple[Any, ...]]
+
+
+def merge_jobs(batch: Sequence[Job]) -> list[Job]:
+    """The jobs of `batch` with route jobs merged (up to `ROUTE_BATCH` event ids each) and
+    deliver jobs merged per destination (up to `DELIVER_BATCH` delivery ids each)."""
+    routes: list[int] = []
+    delivers: dict[int, list[int]] = {}
+    for func, args in batch:
+        if func == _ROUTE:
+            routes.extend(args[0])
+        else:
+            delivers.setdefault(args[0], []).extend(args[1])
+    jobs: list[Job] = []
+    for start in range(0, len(routes), defaults.ROUTE_BATCH):
+        jobs.append((_ROUTE, (routes[start : start + defaults.ROUTE_BATCH],)))
+    for destination_id, ids in delivers.items():
+        for start in range(0, len(ids), defaults.DELIVER_BATCH):
+            jobs.append((_DELIVER, (destination_id, ids[start : start + defaults.DELIVER_BATCH])))
+    return jobs
+
+
 class RQQueue:
     """Enqueues into RQ. Enqueueing happens on a background thread so the ingest event loop
     never waits on Redis; if Redis is down the jobs are lost and the scheduler redoes them."""
@@ -75,30 +100,38 @@ class RQQueue:
         connection: redis.Redis,
         name: str = defaults.QUEUE_NAME,
         job_timeout: float = defaults.LEASE_SECONDS + 60,
+        linger: float = defaults.ENQUEUE_LINGER_SECONDS,
     ) -> None:
         self.queue = Queue(name, connection=connection)
         # RQ stops a job after 180 s by default; a deliver job may rightly take up to its
         # lease, so it gets the lease and a margin.
         self._job_timeout = int(job_timeout)
         self._pending: queue.SimpleQueue[tuple[str, tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._linger = linger
         self._thread = threading.Thread(target=self._run, name="switchboard-enqueue", daemon=True)
         self._thread.start()
 
     def enqueue_route(self, event_ids: Sequence[int]) -> None:
-        self._pending.put(("switchboard.jobs.tasks.route_task", (list(event_ids),)))
+        self._pending.put((_ROUTE, (list(event_ids),)))
 
     def enqueue_deliver(self, destination_id: int, delivery_ids: Sequence[int]) -> None:
-        self._pending.put(
-            ("switchboard.jobs.tasks.deliver_task", (destination_id, list(delivery_ids)))
-        )
+        self._pending.put((_DELIVER, (destination_id, list(delivery_ids))))
 
     def _run(self) -> None:
+        last = -float("inf")
         while True:
             item = self._pending.get()
             if item is None:
                 return
+            # Under load, gather what arrives within the linger into fewer, bigger jobs: RQ
+            # spends ~3.7 ms of a worker's CPU on each job whatever it carries (measured here
+            # with no-op jobs), more than routing or sending a whole batch. When idle, `last`
+            # is long past and nothing waits.
+            pause = self._linger - (time.monotonic() - last)
+            if pause > 0:
+                time.sleep(pause)
             batch = [item]
-            while len(batch) < 500:  # drain what queued up meanwhile: one round trip
+            while len(batch) < 5000:  # drain what queued up meanwhile: one round trip
                 try:
                     more = self._pending.get_nowait()
                 except queue.Empty:
@@ -107,9 +140,11 @@ class RQQueue:
                     self._pending.put(None)
                     break
                 batch.append(more)
+            last = time.monotonic()
+            jobs = merge_jobs(batch)
             try:
                 with self.queue.connection.pipeline() as pipe:
-                    for func, args in batch:
+                    for func, args in jobs:
                         self.queue.enqueue_call(
                             func,
                             args=args,
@@ -120,7 +155,7 @@ class RQQueue:
                         )
                     pipe.execute()
             except redis.RedisError as exc:
-                log.warning("could not enqueue %d jobs (%s); the scheduler will", len(batch), exc)
+                log.warning("could not enqueue %d jobs (%s); the scheduler will", len(jobs), exc)
 
     def close(self) -> None:
         self._pending.put(None)
