@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
+from bench.e2e.stack import claim_redis_db, flush_redis_db, redis_base_url
 from bench.ingest import cpu, database, rawpg, wrk
 from bench.ingest.results import Proof, Results, Sample, summary
 from bench.ingest.servers import Server, free_port
@@ -59,6 +60,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
         type=Path,
         metavar="DIR",
         help="after measuring, profile the Switchboard server with py-spy under each load",
+    )
+    parser.add_argument(
+        "--inline",
+        action="store_true",
+        help="serve without Redis, as `make run` does: it then also runs the route jobs itself "
+        "(default: with Redis, as deployed, leaving the jobs it queues for workers)",
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a performance target fails too"
@@ -293,8 +300,16 @@ def run(config: Config, args: argparse.Namespace) -> int:
         f"(/v1/batch x {config.batch_size}), wrk {config.wrk_threads} thread, "
         f"{os.cpu_count()} CPUs; logs in {workdir}"
     )
+    redis_db: int | None = None
     try:
         bench = Bench(config, db, workdir)
+        if not args.inline:
+            # As deployed: serve queues a route job per flush into RQ and workers run them.
+            # No worker runs here (bench.e2e measures the whole pipeline), so the server's
+            # own work is measured; the queued jobs are flushed at the end.
+            redis_db = claim_redis_db(redis_base_url(), None)
+            bench.env["SWITCHBOARD_REDIS_URL"] = f"{redis_base_url()}/{redis_db}"
+            _say(f"serve with Redis database {redis_db} (its jobs are not run; --inline: no Redis)")
         bench.setup()
         _say("raw Postgres insert baseline (500 rows per commit, one writer)")
         bench.raw_baseline()
@@ -308,6 +323,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
         bench.final_counts()
     finally:
         database.drop(db)
+        if redis_db is not None:
+            flush_redis_db(redis_base_url(), redis_db)
     results = bench.results
     _say("")
     _say(summary(results))
