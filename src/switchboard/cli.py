@@ -154,14 +154,12 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    import redis
-
     from switchboard.app import tune_gc
     from switchboard.db.engine import make_job_engine
     from switchboard.jobs import context
     from switchboard.jobs.leader import RedisLeader
     from switchboard.jobs.queue import RQQueue
-    from switchboard.jobs.runtime import build_context
+    from switchboard.jobs.runtime import RQ_SOCKET_TIMEOUT, build_context, redis_client
     from switchboard.jobs.scheduler import SchedulerThread
     from switchboard.jobs.worker import Worker, work_until_stopped
     from switchboard.observability.exposition import serve_worker_metrics
@@ -179,7 +177,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     ctx = build_context(settings, engine)
     context.install(ctx)
     assert isinstance(ctx.queue, RQQueue)
-    connection = redis.Redis.from_url(settings.redis_url)
+    # Short timeouts for the scheduler's lease, the pruner and the metrics; RQ's blocking
+    # dequeue gets a connection of its own with a timeout longer than its wait.
+    connection = redis_client(settings.redis_url)
+    rq_connection = redis_client(settings.redis_url, socket_timeout=RQ_SOCKET_TIMEOUT)
     leader = RedisLeader(connection, tick=settings.scheduler_tick_seconds)
     scheduler = SchedulerThread(ctx, should_run=leader)
     pruner = PrunerThread(engine, settings, connection)
@@ -195,7 +196,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         rq_level = {"DEBUG": "INFO", "INFO": "WARNING"}.get(settings.log_level, settings.log_level)
         queues = [ctx.queue.queue]
         work_until_stopped(
-            lambda: Worker(queues, connection=connection, stopping=ctx.stopping),
+            lambda: Worker(queues, connection=rq_connection, stopping=ctx.stopping),
             ctx.stopping,
             burst=args.burst,
             logging_level=rq_level,

@@ -4,6 +4,10 @@ Each property becomes one field: text, URL, secret (write-only: the stored value
 put in the page), number, choice, checkbox, a list (one item per line), a mapping (one
 `key = value` per line), or, for anything richer, JSON. Reading the form back gives the
 settings document the destination service validates with the adapter's own model.
+
+A setting with secret parts that is not a secret field as a whole (the webhook's header
+values, a URL's password or ?token=) shows them as `MASK`, as every read does
+(integrations/masking.py); sent back unchanged, each `MASK` keeps the stored value.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from switchboard.dashboard.deps import Form
-from switchboard.destinations.service import MASK
+from switchboard.integrations.masking import MASK, is_masked_secret
 
 PREFIX: Final = "setting."
 CLEAR_PREFIX: Final = "clear."
+KEEP_HINT: Final = f"Leave {MASK} as it is to keep the stored value."
 
 
 @dataclass
@@ -117,6 +122,13 @@ def fields_for(
             maximum=node.get("maximum"),
             error=(errors or {}).get(key),
         )
+        items = node.get("items")
+        if kind != "password" and (
+            is_masked_secret(raw)
+            or is_masked_secret(node)
+            or (isinstance(items, dict) and is_masked_secret(items))
+        ):
+            setting.help = f"{setting.help} {KEEP_HINT}".strip()
         if kind == "password":
             setting.stored_secret = current not in (None, "")
         elif kind == "checkbox":

@@ -1,14 +1,17 @@
 """Create, change and read configured destinations. Callers own the session and commit.
 
-Settings are validated by the adapter's own model, stored encrypted, and shown masked:
-every `SecretStr` reads back as `MASK`. Sending `MASK` back in an update keeps the stored
-secret, so a form can round-trip what it was shown.
+Settings are validated by the adapter's own model, stored encrypted, and shown masked: every
+`SecretStr` reads back as `MASK`, and so do the parts the model marks secret in its JSON Schema
+(custom header values, a URL's password and token-like query values: integrations/masking.py).
+Sending `MASK` back in an update keeps the stored secret, so a form can round-trip what it was
+shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -19,9 +22,10 @@ from switchboard.destinations.addresses import internal_urls
 from switchboard.destinations.crypto import SettingsBox
 from switchboard.destinations.models import Connection, Destination
 from switchboard.integrations.base import Adapter
+from switchboard.integrations.http import mask_url_credentials
+from switchboard.integrations.masking import MASK as MASK
+from switchboard.integrations.masking import MaskProblem, mask_settings, unmask_settings
 from switchboard.sources.models import Source
-
-MASK = "**********"
 
 
 class DestinationError(ValueError):
@@ -46,13 +50,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _unmask(incoming: Any, stored: Any) -> Any:
-    """Replace MASK in `incoming` by the stored value at the same place."""
-    if incoming == MASK:
-        return stored
-    if isinstance(incoming, dict) and isinstance(stored, dict):
-        return {k: _unmask(v, stored.get(k)) for k, v in incoming.items()}
-    return incoming
+@cache
+def settings_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """An adapter's settings JSON Schema (computed once: it says which parts are secret)."""
+    return model.model_json_schema()
+
+
+def _invalid(adapter: Adapter, errors: list[dict[str, Any]]) -> DestinationError:
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"]) or "settings"
+    return DestinationError(
+        f"invalid settings for {adapter.type}: {where}: {first['msg']}", 422, errors
+    )
 
 
 def validate_settings(adapter: Adapter, settings: Mapping[str, Any]) -> BaseModel:
@@ -60,11 +69,7 @@ def validate_settings(adapter: Adapter, settings: Mapping[str, Any]) -> BaseMode
         return adapter.settings_model.model_validate(dict(settings))
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        first = errors[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise DestinationError(
-            f"invalid settings for {adapter.type}: {where}: {first['msg']}", 422, errors
-        ) from None
+        raise _invalid(adapter, errors) from None
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,10 @@ class DestinationService:
         if not self.allow_private:
             inside = internal_urls(_plain(model))
             if inside:
+                # Named as reads show it: the URL's password or ?token= is not echoed.
+                shown = mask_url_credentials(inside[0], MASK)
                 raise DestinationError(
-                    f"{inside[0]} points to a private or loopback address; set "
+                    f"{shown} points to a private or loopback address; set "
                     "SWITCHBOARD_ALLOW_PRIVATE_DESTINATIONS=true to allow it",
                     422,
                 )
@@ -120,8 +127,10 @@ class DestinationService:
         return adapter.settings_model.model_validate(self.box.open(destination.settings_encrypted))
 
     def masked_settings(self, destination: Destination) -> dict[str, Any]:
-        document: dict[str, Any] = self.settings_of(destination).model_dump(mode="json")
-        return document
+        """The settings as every read shows them: each secret part replaced by `MASK`."""
+        adapter = self.adapter(destination.type)
+        document = self.settings_of(destination).model_dump(mode="json")
+        return mask_settings(settings_schema(adapter.settings_model), document)
 
     def all(self) -> list[Destination]:
         return list(self.session.scalars(select(Destination).order_by(Destination.id)))
@@ -175,7 +184,13 @@ class DestinationService:
         if data.settings is not None:
             adapter = self.adapter(destination.type)
             stored = _plain(self.settings_of(destination))
-            merged = {**stored, **_unmask(data.settings, stored)}
+            try:
+                restored = unmask_settings(
+                    settings_schema(adapter.settings_model), data.settings, stored
+                )
+            except MaskProblem as exc:
+                raise _invalid(adapter, exc.errors) from None
+            merged = {**stored, **restored}
             settings = self._validated(adapter, merged)
             destination.settings_encrypted = self.box.seal(_plain(settings))
         if data.enabled is not None:

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import httpcore
 import httpx
@@ -211,26 +211,32 @@ def redact_headers(headers: Mapping[str, str], secrets: Sequence[str] = ()) -> d
 
 def redact_url(url: str, secrets: Sequence[str] = ()) -> str:
     """The URL with its password, sensitive query parameters and secret values hidden."""
-    text = redact_text(url, secrets)
+    return mask_url_credentials(redact_text(url, secrets), REDACTED)
+
+
+def mask_url_credentials(url: str, placeholder: str) -> str:
+    """`url` with its password and the values of query parameters with sensitive names
+    (`is_sensitive_name`) replaced by `placeholder`; everything else exactly as written."""
     try:
-        parts = urlsplit(text)
+        parts = urlsplit(url)
     except ValueError:
-        return text
+        return url
     netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            netloc = f"{userinfo.partition(':')[0]}:{REDACTED}@{hostport}"
-    query = parts.query
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if any(is_sensitive_name(name) for name, _ in pairs):
-        query = urlencode(
-            [(name, REDACTED if is_sensitive_name(name) else value) for name, value in pairs],
-            safe="[]",
-        )
+    userinfo, at, hostport = netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if at and colon and password:
+        netloc = f"{user}:{placeholder}@{hostport}"
+    query = "&".join(_mask_query_pair(pair, placeholder) for pair in parts.query.split("&"))
     if netloc == parts.netloc and query == parts.query:
-        return text
+        return url
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _mask_query_pair(pair: str, placeholder: str) -> str:
+    name, equals, value = pair.partition("=")
+    if equals and value and is_sensitive_name(unquote_plus(name)):
+        return f"{name}={placeholder}"
+    return pair
 
 
 #: Shorter query values are not hidden wherever they occur (`?key=1` would blank every "1").

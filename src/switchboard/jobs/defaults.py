@@ -13,6 +13,14 @@ ROUTE_BATCH: Final = 2000
 #: (seconds), so the jobs asked for meanwhile go as fewer, bigger jobs (see `jobs/queue.py`).
 #: When idle it does not wait. Adds at most this much latency to an event's delivery.
 ENQUEUE_LINGER_SECONDS: Final = 0.05
+#: How long connecting to Redis may take (seconds).
+REDIS_CONNECT_TIMEOUT_SECONDS: Final = 5.0
+#: How long one Redis command may wait for its answer (seconds). Without it a Redis that hangs
+#: rather than stops (paused, swapping, a half-open connection) would block the enqueue thread,
+#: the limiter and the scheduler's lease forever; with it the call fails with a TimeoutError,
+#: which each of them already handles as Redis being down. None of them sends a blocking
+#: command. RQ's worker does (BLMOVE), so it has a connection of its own: `RQ_SOCKET_TIMEOUT`.
+REDIS_SOCKET_TIMEOUT_SECONDS: Final = 5.0
 #: Events per adapter.send call inside a deliver job (one commit of outcomes each).
 SEND_CHUNK: Final = 100
 #: How long a claimed delivery belongs to its job (seconds); after that the scheduler

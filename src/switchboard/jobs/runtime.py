@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import httpx
 import redis
+from rq.defaults import DEFAULT_WORKER_TTL
 from sqlalchemy import Engine
 
 from switchboard.db.engine import make_sessionmaker
 from switchboard.destinations.addresses import guarded_transport
 from switchboard.destinations.crypto import SettingsBox
 from switchboard.integrations.registry import load_adapters
+from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext, Timing
 from switchboard.jobs.deliver import deliver
 from switchboard.jobs.limits import LocalLimiter, RedisLimiter
@@ -19,6 +22,25 @@ from switchboard.jobs.queue import InlineQueue, RQQueue
 from switchboard.jobs.route import route_events
 from switchboard.observability.metrics import Metrics
 from switchboard.settings import Settings
+
+#: The socket timeout of the RQ worker's own connection (seconds). RQ's worker waits for a job
+#: with BLMOVE for up to its dequeue timeout, worker_ttl - 15 s (405 s with RQ's default TTL
+#: of 420 s), and raises a lower socket timeout of the connection it is given to that + 10 s,
+#: for the whole connection pool. A whole TTL is above what it asks, so RQ keeps it, and the
+#: worker's connection is not shared with the clients that keep `REDIS_SOCKET_TIMEOUT_SECONDS`.
+RQ_SOCKET_TIMEOUT: Final = float(DEFAULT_WORKER_TTL)
+
+
+def redis_client(
+    url: str, *, socket_timeout: float = defaults.REDIS_SOCKET_TIMEOUT_SECONDS
+) -> redis.Redis:
+    """A Redis client that gives up on a Redis that hangs: connecting within
+    `REDIS_CONNECT_TIMEOUT_SECONDS`, each command within `socket_timeout`."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=defaults.REDIS_CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=socket_timeout,
+    )
 
 
 def build_context(settings: Settings, engine: Engine, metrics: Metrics | None = None) -> JobContext:
@@ -41,7 +63,7 @@ def build_context(settings: Settings, engine: Engine, metrics: Metrics | None = 
         transport=None if settings.allow_private_destinations else guarded_transport(),
     )
     if settings.redis_url:
-        connection = redis.Redis.from_url(settings.redis_url)
+        connection = redis_client(settings.redis_url)
         return JobContext(
             engine=engine,
             sessions=make_sessionmaker(engine),

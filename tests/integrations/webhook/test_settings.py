@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from switchboard.integrations.masking import MASK, MaskProblem, mask_settings, unmask_settings
 from switchboard.integrations.webhook import WebhookSettings
 
 
@@ -117,3 +118,37 @@ def test_the_form_schema_has_labels_help_and_a_password_field() -> None:
     secret = properties["shared_secret"]["anyOf"][0]
     assert (secret["format"], secret["writeOnly"]) == ("password", True)
     assert schema["required"] == ["urls"]
+
+
+def test_reads_mask_header_values_and_url_credentials_and_updates_restore_them() -> None:
+    schema = WebhookSettings.model_json_schema()
+    stored = {
+        "urls": ["https://u:pw-1234@a.example/h?api_key=k-5678&page=2", "https://b.example/y"],
+        "headers": {"Authorization": "Bearer t-9", "X-Team": "growth", "X-Empty": ""},
+        "shared_secret": "s-0",
+    }
+    shown = mask_settings(schema, stored)
+    assert shown["urls"] == [
+        f"https://u:{MASK}@a.example/h?api_key={MASK}&page=2",
+        "https://b.example/y",
+    ]
+    assert shown["headers"] == {"Authorization": MASK, "X-Team": MASK, "X-Empty": ""}
+    assert shown["shared_secret"] == MASK
+    assert unmask_settings(schema, shown, stored) == stored
+    # Edited around the hidden parts: a new path and parameter, a header name in another case.
+    edited = {
+        "urls": [f"https://u:{MASK}@a.example/moved?api_key={MASK}&page=3"],
+        "headers": {"authorization": MASK, "X-New": "typed"},
+    }
+    assert unmask_settings(schema, edited, stored) == {
+        "urls": ["https://u:pw-1234@a.example/moved?api_key=k-5678&page=3"],
+        "headers": {"authorization": "Bearer t-9", "X-New": "typed"},
+    }
+    # A MASK standing for nothing stored is refused, each place named.
+    with pytest.raises(MaskProblem) as caught:
+        unmask_settings(
+            schema,
+            {"urls": [f"https://u:{MASK}@c.example/h"], "headers": {"X-Other": MASK}},
+            stored,
+        )
+    assert [e["loc"] for e in caught.value.errors] == [["urls", 0], ["headers", "X-Other"]]

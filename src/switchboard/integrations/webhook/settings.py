@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from switchboard.integrations.masking import SECRET_URL, SECRET_VALUES
+
 MAX_URLS: Final = 5
 MAX_BATCH_SIZE: Final = 1000
 MAX_HEADERS: Final = 50
@@ -47,7 +49,8 @@ def _check_url(value: str) -> str:
 WebhookUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True),
-    Field(min_length=1, max_length=2048, json_schema_extra={"format": "uri"}),
+    # A password or a ?token= in it reads back as ********** (integrations/masking.py).
+    Field(min_length=1, max_length=2048, json_schema_extra={"format": "uri", **SECRET_URL}),
     AfterValidator(_check_url),
 ]
 
@@ -61,7 +64,8 @@ class WebhookSettings(BaseModel):
         title="Webhook URLs",
         description=(
             f"Up to {MAX_URLS} http(s) URLs. Every event goes to each of them; it counts as "
-            "delivered when at least one answers with a 2xx status."
+            "delivered when at least one answers with a 2xx status. A password in a URL, and "
+            "the value of a query parameter such as token or api_key, are shown as **********."
         ),
     )
     method: Literal["POST", "PUT", "PATCH"] = Field(
@@ -72,8 +76,11 @@ class WebhookSettings(BaseModel):
         title="Custom headers",
         description=(
             "Added to every request, for example an Authorization header the endpoint expects. "
-            "Names and values must be plain ASCII."
+            "Names and values must be plain ASCII. Values are secret: once saved, each is "
+            "shown as **********."
         ),
+        # Any header may carry a credential, whatever its name: every value reads as MASK.
+        json_schema_extra=SECRET_VALUES,
     )
     shared_secret: SecretStr | None = Field(
         default=None,
