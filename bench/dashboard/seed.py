@@ -6,10 +6,15 @@ from the seeded rows by the same rules the route and deliver jobs apply (top-lev
 one nested level; latency histogram buckets of 2^(1/4)), so the views read what they would
 after real traffic.
 
-Event `g` (its id, in a fresh database) was received at `now - 14 days + g * 14 days / N`: the
-events are spread evenly over the last 14 days, oldest first. Of each 10 events, 8 are track
-calls (20 names), 1 an identify and 1 a page. Each has one delivery to the destination:
-97 % delivered, 3 % failed or (in the last 4 hours) retrying, each with one attempt.
+The last day holds the same traffic at every size: `RECENT_EVENTS` events (the density of
+100 K events over 14 days), evenly spread. The other events are history, evenly spread over
+the 13 days before, oldest first; so a bigger database is a longer-lived site, not a busier
+day, and the windows of a day or less see the same events at every size. (Spread evenly over
+all 14 days instead, the 1 M database's 10-minute window held 10 times the 100 K one's
+deliveries, and the size of that answer measured the traffic, not the stored events.)
+Of each 10 events, 8 are track calls (20 names), 1 an identify and 1 a page. Each has one
+delivery to the destination: 97 % delivered, 3 % failed or (in the last 4 hours) retrying,
+each with one attempt.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ TRACK_NAMES: Final = (
     "Signed Out", "Video Playback Started", "Video Playback Completed", "Email Opened",
     "Email Link Clicked", "Subscription Renewed",
 )  # fmt: skip
+
+#: Events received in the last day, whatever the size: 100 K events over 14 days' density.
+RECENT_EVENTS: Final = 100_000 // 14
 
 #: userId values repeat every this many events; anonymousId and messageId are unique.
 USERS: Final = 50_000
@@ -66,7 +74,10 @@ CROSS JOIN LATERAL (
   SELECT CASE g %% 10 WHEN 0 THEN 'identify' WHEN 1 THEN 'page' ELSE 'track' END AS type,
          CASE g %% 10 WHEN 0 THEN NULL WHEN 1 THEN 'Pricing'
               ELSE (%(names)s::text[])[1 + (g / 10) %% 20] END AS name,
-         %(start)s::timestamptz + (g - 0.5) * %(step)s::interval AS at
+         CASE WHEN g <= %(history)s
+              THEN %(start)s::timestamptz + (g - 0.5) * %(step)s::interval
+              ELSE %(recent_start)s::timestamptz
+                   + (g - %(history)s - 0.5) * %(recent_step)s::interval END AS at
 ) AS c
 ORDER BY g
 """
@@ -202,10 +213,14 @@ def seed(
         "users": USERS,
         "names": list(TRACK_NAMES),
     }
-    start = conn.execute("SELECT now() - interval '14 days'").fetchone()
-    assert start is not None
-    params["start"] = start[0]
-    params["step"] = f"{14 * 86_400 / events} seconds"
+    moments = conn.execute("SELECT now() - interval '14 days', now() - interval '1 day'").fetchone()
+    assert moments is not None
+    recent = min(events, RECENT_EVENTS)
+    history = events - recent
+    params["start"], params["recent_start"] = moments
+    params["history"] = history
+    params["step"] = f"{13 * 86_400 / max(history, 1)} seconds"
+    params["recent_step"] = f"{86_400 / recent} seconds"
     for low in range(1, events + 1, chunk):
         high = min(events, low + chunk - 1)
         conn.execute(_EVENTS, {**params, "low": low, "high": high})
