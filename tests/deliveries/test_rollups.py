@@ -120,3 +120,21 @@ def test_rows_add_up_across_batches(engine: Engine, destination_id: int) -> None
     assert [(i.status, i.code, i.count, i.examples) for i in found.issues] == [
         ("failed", "http_500", 3, [])  # no deliveries rows here, so no examples
     ]
+
+
+class _Abandon(Exception):
+    pass
+
+
+def test_the_counts_belong_to_the_callers_transaction(engine: Engine, destination_id: int) -> None:
+    # A deliver chunk whose outcomes are not committed must leave nothing counted.
+    def count_then_fail() -> None:
+        with engine.begin() as conn:
+            changes = [_change(1, "delivered", NOW, latency_ms=50)]
+            record_outcomes(conn, destination_id, changes, {})
+            raise _Abandon
+
+    with pytest.raises(_Abandon):
+        count_then_fail()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM delivery_rollups").scalar() == 0

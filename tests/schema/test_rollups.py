@@ -139,3 +139,21 @@ def test_an_empty_batch_writes_nothing(engine: Engine) -> None:
     with engine.begin() as conn:
         write(conn, SchemaBatch())
         record_routed(conn, [])
+
+
+class _Abandon(Exception):
+    pass
+
+
+def test_the_counts_belong_to_the_callers_transaction(engine: Engine, source: SourceRef) -> None:
+    # A route job that fails after counting must leave nothing counted (it is run again).
+    def count_then_fail() -> None:
+        with engine.begin() as conn:
+            write(conn, aggregate([_track(source.id, "Signed Up", TODAY, a=1)], TODAY))
+            raise _Abandon
+
+    with pytest.raises(_Abandon):
+        count_then_fail()
+    with Session(engine) as session:
+        assert service.source_volume(session, source.id, 1, today=TODAY).total == 0
+        assert service.events(session, source.id, 1, today=TODAY).events == []

@@ -110,9 +110,15 @@ _PG_INPUT = (
     "WITH x(d, s, b, st, c, l, n) AS (SELECT * FROM unnest(%b::int[], %b::int[], "
     "%b::bigint[], %b::text[], %b::text[], %b::int[], %b::bigint[])) "
 )
-_SQLITE_INPUT = (
-    "WITH x(d, s, b, st, c, l, n) AS (SELECT value ->> 0, value ->> 1, value ->> 2, "
-    "value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?)) "
+# SQLite reads the rows from one JSON document in a subquery, not a leading `WITH`: Python's
+# sqlite3 (before 3.12) opens its implicit transaction only before a statement that starts
+# with INSERT/UPDATE/DELETE/REPLACE, so a `WITH … INSERT` ran in autocommit, outside the
+# deliver job's transaction.
+_SQLITE_UPSERT = _UPSERT.replace(
+    " FROM x ",
+    " FROM (SELECT value ->> 0 AS d, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS st, "
+    "value ->> 4 AS c, value ->> 5 AS l, value ->> 6 AS n FROM json_each(?)) AS x ",
+    1,
 )
 
 
@@ -126,7 +132,7 @@ def write(conn: Connection, rows: Counter[RollupKey]) -> None:
         with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
             cursor.execute(_PG_INPUT + _UPSERT, columns)
         return
-    conn.exec_driver_sql(_SQLITE_INPUT + _UPSERT, (orjson.dumps(ordered).decode(),))
+    conn.exec_driver_sql(_SQLITE_UPSERT, (orjson.dumps(ordered).decode(),))
 
 
 def record_outcomes(

@@ -213,16 +213,23 @@ _PG_INPUT = {
 }
 
 
-def _sqlite_input(columns: str) -> str:
+def _sqlite_statement(statement: str, columns: str) -> str:
+    """`statement` with its input `x` read from one JSON document, as a subquery.
+
+    Not a leading `WITH` CTE, as on Postgres: Python's sqlite3 (before 3.12) opens its
+    implicit transaction only before a statement that starts with INSERT, UPDATE, DELETE or
+    REPLACE, so a `WITH … INSERT` ran in autocommit, outside the route job's transaction
+    (a reader could see the day's volume counted and its events not yet).
+    """
     names = columns.split(", ")
-    picks = ", ".join(f"value ->> {i}" for i in range(len(names)))
-    return f"WITH x({columns}) AS (SELECT {picks} FROM json_each(?)) "
+    picks = ", ".join(f"value ->> {i} AS {name}" for i, name in enumerate(names))
+    return statement.replace(" FROM x ", f" FROM (SELECT {picks} FROM json_each(?)) AS x ", 1)
 
 
-_SQLITE_INPUT = {
-    _SOURCE_DAYS: _sqlite_input("s, d, n"),
-    _EVENT_DAYS: _sqlite_input("s, d, k, c, n"),
-    _PROPERTY_DAYS: _sqlite_input("s, k, d, w, p, n"),
+_SQLITE_STATEMENT = {
+    _SOURCE_DAYS: _sqlite_statement(_SOURCE_DAYS, "s, d, n"),
+    _EVENT_DAYS: _sqlite_statement(_EVENT_DAYS, "s, d, k, c, n"),
+    _PROPERTY_DAYS: _sqlite_statement(_PROPERTY_DAYS, "s, k, d, w, p, n"),
 }
 
 
@@ -236,7 +243,7 @@ def _write(conn: Connection, statement: str, rows: list[tuple[Any, ...]]) -> Non
             cursor.execute(_PG_INPUT[statement] + statement, columns)
         return
     document = orjson.dumps([[_plain(v) for v in row] for row in rows]).decode()
-    conn.exec_driver_sql(_SQLITE_INPUT[statement] + statement, (document,))
+    conn.exec_driver_sql(_SQLITE_STATEMENT[statement], (document,))
 
 
 def _plain(value: Any) -> Any:
