@@ -1,4 +1,4 @@
-"""The application factory: assembles the tracking API, the admin app and the writer."""
+"""The application factory: the tracking API, the admin API and the dashboard, from one runtime."""
 
 from __future__ import annotations
 
@@ -14,26 +14,26 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import redis
-from sqlalchemy import Engine
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Send
 
 from switchboard.admin.app import create_admin_app
-from switchboard.db.engine import make_engine, make_sessionmaker
+from switchboard.dashboard.app import install_dashboard
 from switchboard.ingest.app import _BATCH_ROUTES as BATCH_ROUTES
 from switchboard.ingest.app import TrackingAPI
 from switchboard.ingest.keys import WriteKeyResolver
 from switchboard.ingest.pg_writer import AsyncPostgresWriter, conninfo
 from switchboard.ingest.writer import GroupCommitWriter, IngestWriter
-from switchboard.jobs.context import JobContext
-from switchboard.jobs.runtime import build_context
 from switchboard.jobs.scheduler import SchedulerThread
 from switchboard.observability import endpoints
+from switchboard.observability.defaults import READY_TIMEOUT_SECONDS
 from switchboard.observability.endpoints import OpsEndpoints
 from switchboard.observability.exposition import StateCollector
 from switchboard.observability.logging import REQUEST_ID
-from switchboard.observability.metrics import Metrics
 from switchboard.retention.runner import PrunerThread
+from switchboard.runtime import Runtime, build_runtime
 from switchboard.settings import Settings, get_settings
+from switchboard.web.deps import install_web
 
 access_log = logging.getLogger("switchboard.access")
 
@@ -72,34 +72,34 @@ class Switchboard:
     It owns the lifespan: the group-commit writer (and, without Redis, the scheduler and
     the pruner) starts before the first request. On SIGTERM uvicorn stops accepting
     connections and lets the requests in flight finish, each answered after its commit;
-    then the writer writes whatever is still queued, and only then does the process exit.
+    then the writer writes whatever is still queued, the runtime is closed, and only then
+    does the process exit.
     """
 
     def __init__(
         self,
         *,
+        runtime: Runtime,
         tracking: TrackingAPI,
         admin: ASGIApp,
         writer: IngestWriter,
-        engine: Engine,
-        jobs: JobContext,
         scheduler: SchedulerThread | None = None,
         gc_gen0_threshold: int = 0,
-        metrics: Metrics | None = None,
         ops: Handler | None = None,
+        probe_redis: redis.Redis | None = None,
         pruner: PrunerThread | None = None,
         access_log: bool = False,
         shutdown_timeout: float = 30.0,
     ) -> None:
+        self.runtime = runtime
         self.tracking = tracking
         self.admin = admin
         self.writer = writer
-        self.engine = engine
-        self.jobs = jobs
         self.scheduler = scheduler
         self.gc_gen0_threshold = gc_gen0_threshold
-        self.metrics = metrics if metrics is not None else jobs.metrics
+        self.metrics = runtime.metrics
         self.ops = ops
+        self.probe_redis = probe_redis
         self.pruner = pruner
         self.access_log = access_log
         self.shutdown_timeout = shutdown_timeout
@@ -196,7 +196,7 @@ class Switchboard:
     async def _shutdown(self) -> None:
         """Runs after uvicorn has answered (or, past the timeout, cut) the open requests."""
         self.serving = False
-        self.jobs.stopping.set()  # running deliver jobs hand their rest back
+        self.runtime.jobs.stopping.set()  # running deliver jobs hand their rest back
         await self.writer.stop(self.shutdown_timeout)
         if self._flusher is not None:
             self._flusher.cancel()
@@ -207,22 +207,22 @@ class Switchboard:
             self.pruner.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
-        self.jobs.queue.close()
-        self.jobs.http.close()
-        self.engine.dispose()
+        if self.probe_redis is not None:
+            self.probe_redis.close()
+        self.runtime.close()
 
 
 def create_app(settings: Settings) -> Switchboard:
-    engine = make_engine(settings.database_url)
-    metrics = Metrics()
-    jobs = build_context(settings, engine, metrics)
+    """The whole server on one runtime; the runtime is closed when the app shuts down."""
+    runtime = build_runtime(settings)
+    engine, queue, metrics = runtime.engine, runtime.queue, runtime.metrics
     writer: IngestWriter
     if engine.dialect.name == "postgresql":
         writer = AsyncPostgresWriter(
             conninfo(engine.url),
             writers=settings.ingest_writers or 2,
             max_rows_per_commit=settings.ingest_max_rows_per_commit,
-            on_commit=jobs.queue.enqueue_route,
+            on_commit=queue.enqueue_route,
             on_flush=metrics.record_flush,
         )
     else:
@@ -230,7 +230,7 @@ def create_app(settings: Settings) -> Switchboard:
             engine,
             writers=settings.ingest_writers or 1,
             max_rows_per_commit=settings.ingest_max_rows_per_commit,
-            on_commit=jobs.queue.enqueue_route,
+            on_commit=queue.enqueue_route,
             on_flush=metrics.record_flush,
         )
     tracking = TrackingAPI(
@@ -240,39 +240,51 @@ def create_app(settings: Settings) -> Switchboard:
         public_url=settings.public_url,
         body_timeout=settings.ingest_body_timeout_seconds,
     )
-    admin = create_admin_app(settings, make_sessionmaker(engine), jobs)
     # Without Redis this process runs the jobs, so it runs the scheduler too; with Redis,
     # `switchboard worker` processes do both.
-    scheduler = None if settings.redis_url else SchedulerThread(jobs)
+    scheduler = None if settings.redis_url else SchedulerThread(runtime.jobs)
     pruner = None if settings.redis_url else PrunerThread(engine, settings)
+    # The probes' own client: /readyz must answer within its timeout even when Redis hangs.
     # Connections are made on first use (a probe or a scrape), not here.
-    redis_client = (
-        redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    probe_redis = (
+        redis.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=READY_TIMEOUT_SECONDS,
+            socket_connect_timeout=READY_TIMEOUT_SECONDS,
+        )
         if settings.redis_url
         else None
     )
     app = Switchboard(
+        runtime=runtime,
         tracking=tracking,
-        admin=admin,
+        admin=web_app(runtime),
         writer=writer,
-        engine=engine,
-        jobs=jobs,
         scheduler=scheduler,
         gc_gen0_threshold=settings.gc_gen0_threshold,
-        metrics=metrics,
         pruner=pruner,
+        probe_redis=probe_redis,
         access_log=settings.access_log,
         shutdown_timeout=settings.shutdown_timeout_seconds,
     )
     app.ops = OpsEndpoints(
         engine=engine,
         metrics=metrics,
-        state=StateCollector(engine, redis_client),
-        redis_client=redis_client,
+        state=StateCollector(engine, probe_redis),
+        redis_client=probe_redis,
         metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
         writer_running=lambda: app.serving,
     )
     return app
+
+
+def web_app(runtime: Runtime) -> FastAPI:
+    """The FastAPI app behind every path but the tracking API and the ops endpoints: the
+    admin API (/api/v1, /healthz) and the dashboard, their requests served from `runtime`."""
+    web = create_admin_app()
+    install_web(web, runtime)
+    install_dashboard(web)
+    return web
 
 
 def app_from_environment() -> Switchboard:

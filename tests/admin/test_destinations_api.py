@@ -70,11 +70,11 @@ def test_update_keeps_a_secret_sent_back_masked(
     # The stored secret is still the original: open it with the server's own key.
     from switchboard.destinations.models import Destination
 
-    with server.app.jobs.sessions() as session:
+    with server.app.runtime.sessions() as session:
         row = session.get(Destination, dest["id"])
         assert row is not None
         assert (
-            server.app.jobs.box.open(row.settings_encrypted)["shared_secret"]
+            server.app.runtime.box.open(row.settings_encrypted)["shared_secret"]
             == HOOK["shared_secret"]
         )
 

@@ -18,8 +18,9 @@ from rq import Queue
 
 from switchboard.jobs import defaults
 from switchboard.jobs.queue import RQQueue
-from switchboard.jobs.runtime import RQ_SOCKET_TIMEOUT, redis_client
 from switchboard.jobs.worker import Worker
+from switchboard.runtime import RQ_SOCKET_TIMEOUT, build_runtime, redis_client
+from switchboard.settings import Settings
 from tests.conftest import REDIS_URL
 
 
@@ -68,10 +69,11 @@ def test_the_rq_worker_connection_outlasts_its_blocking_dequeue() -> None:
         pytest.skip("set SWITCHBOARD_TEST_REDIS_URL: RQ's worker reads Redis when it starts")
     url = REDIS_URL
     short = redis_client(url)
+    runtime = build_runtime(Settings(database_url="sqlite://"))
     worker = Worker(
         [Queue("q", connection=short)],
         connection=redis_client(url, socket_timeout=RQ_SOCKET_TIMEOUT),
-        stopping=threading.Event(),
+        context=runtime.jobs,
     )
     assert worker.dequeue_timeout < RQ_SOCKET_TIMEOUT
     worker_kwargs = worker.connection.connection_pool.connection_kwargs
@@ -82,3 +84,4 @@ def test_the_rq_worker_connection_outlasts_its_blocking_dequeue() -> None:
     assert short_kwargs["socket_connect_timeout"] == defaults.REDIS_CONNECT_TIMEOUT_SECONDS
     worker.connection.close()
     short.close()
+    runtime.close()

@@ -80,7 +80,7 @@ class _BrokenAdapter(Adapter):
 def test_an_adapter_that_raises_keeps_the_events_and_leaks_no_secret(pipeline: Pipeline) -> None:
     if pipeline.kind != "inline":
         pytest.skip("the adapter lives in this process only")
-    adapters = pipeline.server.app.jobs.adapters
+    adapters = pipeline.server.app.runtime.adapters
     assert isinstance(adapters, dict)
     adapters["broken"] = _BrokenAdapter()
     dest = pipeline.destination("broken", type="broken", settings={"token": "tok-SECRET-42"})

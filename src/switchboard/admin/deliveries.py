@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from switchboard.admin.deps import AdminDep, SessionDep
+from switchboard.admin.deps import AdminDep
 from switchboard.deliveries import insights, service
 from switchboard.deliveries.models import Status
 from switchboard.deliveries.schemas import DeliveryOut, DeliveryPage
 from switchboard.destinations.models import Destination
+from switchboard.web.deps import SessionDep
 
 router = APIRouter(tags=["deliveries"], dependencies=[AdminDep])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Response
 
-from switchboard.admin.deps import AdminDep, SessionDep
+from switchboard.admin.deps import AdminDep
 from switchboard.deliveries import service as deliveries
 from switchboard.destinations.crypto import SecretKeyMissing
 from switchboard.destinations.models import Destination
@@ -24,23 +24,9 @@ from switchboard.destinations.tester import run_test
 from switchboard.integrations.base import SendContext
 from switchboard.integrations.registry import describe
 from switchboard.jobs import defaults
-from switchboard.jobs.context import JobContext
-from switchboard.settings import Settings
+from switchboard.web.deps import DestinationsDep, JobsDep, SessionDep
 
 router = APIRouter(tags=["destinations"], dependencies=[AdminDep])
-
-
-def _jobs(request: Request) -> JobContext:
-    jobs: JobContext = request.app.state.jobs
-    return jobs
-
-
-def _service(request: Request, session: SessionDep) -> DestinationService:
-    jobs = _jobs(request)
-    settings: Settings = request.app.state.settings
-    return DestinationService(
-        session, jobs.box, jobs.adapters, allow_private=settings.allow_private_destinations
-    )
 
 
 def _out(service: DestinationService, d: Destination) -> DestinationOut:
@@ -67,15 +53,14 @@ def _fail(exc: Exception) -> HTTPException:
 
 
 @router.get("/destination-types")
-def destination_types(request: Request) -> list[dict[str, Any]]:
-    return [describe(a) for a in sorted(_jobs(request).adapters.values(), key=lambda a: a.type)]
+def destination_types(jobs: JobsDep) -> list[dict[str, Any]]:
+    return [describe(a) for a in sorted(jobs.adapters.values(), key=lambda a: a.type)]
 
 
 @router.post("/destinations", status_code=201)
 def create_destination(
-    body: DestinationCreate, request: Request, session: SessionDep
+    body: DestinationCreate, service: DestinationsDep, session: SessionDep
 ) -> DestinationOut:
-    service = _service(request, session)
     try:
         destination = service.create(
             DestinationInput(
@@ -97,22 +82,19 @@ def create_destination(
 
 
 @router.get("/destinations")
-def list_destinations(request: Request, session: SessionDep) -> list[DestinationOut]:
-    service = _service(request, session)
+def list_destinations(service: DestinationsDep) -> list[DestinationOut]:
     return [_out(service, d) for d in service.all()]
 
 
 @router.get("/destinations/{destination_id}")
-def read_destination(destination_id: int, request: Request, session: SessionDep) -> DestinationOut:
-    service = _service(request, session)
+def read_destination(destination_id: int, service: DestinationsDep) -> DestinationOut:
     return _out(service, _found(service, destination_id))
 
 
 @router.patch("/destinations/{destination_id}")
 def update_destination(
-    destination_id: int, body: DestinationUpdate, request: Request, session: SessionDep
+    destination_id: int, body: DestinationUpdate, service: DestinationsDep, session: SessionDep
 ) -> DestinationOut:
-    service = _service(request, session)
     destination = _found(service, destination_id)
     given = body.model_fields_set
     try:
@@ -141,8 +123,9 @@ def update_destination(
 
 
 @router.delete("/destinations/{destination_id}", status_code=204)
-def delete_destination(destination_id: int, request: Request, session: SessionDep) -> Response:
-    service = _service(request, session)
+def delete_destination(
+    destination_id: int, service: DestinationsDep, session: SessionDep
+) -> Response:
     session.delete(_found(service, destination_id))
     session.commit()
     return Response(status_code=204)
@@ -150,13 +133,11 @@ def delete_destination(destination_id: int, request: Request, session: SessionDe
 
 @router.post("/destinations/{destination_id}/test")
 def test_destination(
-    destination_id: int, body: TestIn, request: Request, session: SessionDep
+    destination_id: int, body: TestIn, service: DestinationsDep, jobs: JobsDep
 ) -> dict[str, Any]:
     """Send one event through the destination's real adapter, now, and show everything:
     the outcome and every HTTP exchange in order. Nothing is stored, no delivery is made."""
-    service = _service(request, session)
     destination = _found(service, destination_id)
-    jobs = _jobs(request)
     try:
         adapter = service.adapter(destination.type)
         settings = service.settings_of(destination)
@@ -173,22 +154,26 @@ def test_destination(
 
 @router.post("/destinations/{destination_id}/replay")
 def replay(
-    destination_id: int, request: Request, session: SessionDep, body: ReplayIn | None = None
+    destination_id: int,
+    service: DestinationsDep,
+    session: SessionDep,
+    jobs: JobsDep,
+    body: ReplayIn | None = None,
 ) -> ReplayOut:
     body = body or ReplayIn()
     if body.status not in ("failed", "all"):
         raise HTTPException(status_code=400, detail="status must be 'failed' or 'all'")
-    _found(_service(request, session), destination_id)
+    _found(service, destination_id)
     ids = deliveries.replay(
         session,
         destination_id,
         status=body.status,
         since=body.since,
         until=body.until,
-        requeue_after=_jobs(request).timing.requeue_after,
+        requeue_after=jobs.timing.requeue_after,
     )
     session.commit()
-    queue = _jobs(request).queue
+    queue = jobs.queue
     for start in range(0, len(ids), defaults.DELIVER_BATCH):
         queue.enqueue_deliver(destination_id, ids[start : start + defaults.DELIVER_BATCH])
     return ReplayOut(queued=len(ids))
@@ -196,9 +181,12 @@ def replay(
 
 @router.get("/destinations/{destination_id}/delivery-stats")
 def delivery_stats(
-    destination_id: int, request: Request, session: SessionDep, since: datetime | None = None
+    destination_id: int,
+    service: DestinationsDep,
+    session: SessionDep,
+    since: datetime | None = None,
 ) -> dict[str, Any]:
-    _found(_service(request, session), destination_id)
+    _found(service, destination_id)
     if since is None:
         since = datetime.now(UTC) - timedelta(hours=24)
     elif since.tzinfo is None:

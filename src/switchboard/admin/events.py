@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from switchboard.admin.deps import AdminDep, SessionDep
+from switchboard.admin.deps import AdminDep
 from switchboard.deliveries.schemas import DeliveryOut
 from switchboard.deliveries.service import deliveries_of_event
 from switchboard.events import service
@@ -18,6 +18,7 @@ from switchboard.events.schemas import (
     RejectedEventPage,
 )
 from switchboard.spec.calls import CALL_TYPES
+from switchboard.web.deps import SessionDep
 
 router = APIRouter(tags=["events"], dependencies=[AdminDep])
 

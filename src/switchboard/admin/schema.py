@@ -9,10 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from switchboard.admin.deps import AdminDep, SessionDep
+from switchboard.admin.deps import AdminDep
 from switchboard.schema import service
 from switchboard.schema.schemas import EventDetail, EventList, SchemaOverview, SourceVolume
 from switchboard.sources.models import Source
+from switchboard.web.deps import SessionDep
 
 router = APIRouter(prefix="/sources/{source_id}/schema", tags=["schema"], dependencies=[AdminDep])
 

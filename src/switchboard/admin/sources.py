@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Response
 
-from switchboard.admin.deps import AdminDep, SessionDep
+from switchboard.admin.deps import AdminDep
 from switchboard.sources import service
 from switchboard.sources.models import Source
 from switchboard.sources.schemas import RotateKey, SourceCreate, SourceOut, SourceUpdate
+from switchboard.web.deps import SessionDep
 
 router = APIRouter(prefix="/sources", tags=["sources"], dependencies=[AdminDep])
 

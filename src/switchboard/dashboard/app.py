@@ -9,7 +9,6 @@ from fastapi.staticfiles import StaticFiles
 from switchboard.dashboard.deps import LoginRequired, PageNotFound, ViewerDep, login_url
 from switchboard.dashboard.render import STATIC, Pages
 from switchboard.dashboard.security import SecurityHeaders
-from switchboard.dashboard.sessions import signing_key, viewer_of
 from switchboard.dashboard.throttle import LoginThrottle
 from switchboard.dashboard.views import (
     auth,
@@ -20,13 +19,14 @@ from switchboard.dashboard.views import (
     sources,
     tester,
 )
-from switchboard.settings import Settings
+from switchboard.web.deps import runtime_of
+from switchboard.web.sessions import viewer_of
 
 
-def install_dashboard(app: FastAPI, settings: Settings) -> None:
-    """Add the dashboard's routes, its static files and its security headers to `app`."""
+def install_dashboard(app: FastAPI) -> None:
+    """Add the dashboard's routes, its static files and its security headers to `app` (whose
+    requests `switchboard.web.deps.install_web` serves)."""
     app.state.pages = Pages()
-    app.state.session_key = signing_key(settings)
     app.state.login_throttle = LoginThrottle()
     for module in (auth, sources, debugger, schema, destinations, delivery, tester):
         app.include_router(module.router)
@@ -39,8 +39,7 @@ def install_dashboard(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(PageNotFound)
     def _not_found(request: Request, exc: PageNotFound) -> Response:
-        sessions = request.app.state.sessions
-        with sessions() as session:
+        with runtime_of(request).sessions() as session:
             viewer = viewer_of(request, session)
         pages: Pages = request.app.state.pages
         return pages.render(

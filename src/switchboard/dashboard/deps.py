@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import Depends, HTTPException, Request
 
-from switchboard.admin.deps import SessionDep
-from switchboard.dashboard.sessions import CSRF_FIELD, Viewer, csrf_matches, viewer_of
+from switchboard.dashboard.throttle import LoginThrottle
+from switchboard.web.deps import SessionDep
+from switchboard.web.sessions import CSRF_FIELD, Viewer, csrf_matches, viewer_of
 
 #: Large enough for a pasted event or a big settings form, small enough to refuse abuse.
 MAX_FORM_BYTES: Final = 512 * 1024
@@ -89,6 +90,15 @@ def checked_form(form: RawFormDep, viewer: ViewerDep) -> Form:
 
 
 FormDep = Annotated[Form, Depends(checked_form)]
+
+
+def login_throttle_of(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+#: This process's count of failed logins per client address (`install_dashboard` made it).
+LoginThrottleDep = Annotated[LoginThrottle, Depends(login_throttle_of)]
 
 
 class PageNotFound(Exception):

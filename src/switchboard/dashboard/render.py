@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from switchboard.dashboard.sessions import CSRF_FIELD, Viewer
+from switchboard.web.sessions import CSRF_FIELD, Viewer
 
 HERE: Final = Path(__file__).parent
 TEMPLATES: Final = HERE / "templates"

@@ -1,8 +1,8 @@
-"""Everything a job needs, built once per process and passed in.
+"""Everything a job needs, built once per process (`switchboard.runtime`) and passed in.
 
-RQ calls module-level functions, so `switchboard worker` installs the context with
-`install()` before it starts working; `serve` passes it to the inline executor directly.
-Nothing here is built at import time.
+Every job takes the context as its first argument: `serve` hands it to the in-process
+executor, and `switchboard worker`'s RQ worker hands it to each job it runs
+(`jobs/worker.py`). Nothing here is built at import time.
 """
 
 from __future__ import annotations
@@ -49,17 +49,3 @@ class JobContext:
     #: Set when the process is asked to stop (SIGTERM): a deliver job then hands the rest of
     #: its batch back to the scheduler instead of keeping it leased until it finishes.
     stopping: threading.Event = field(default_factory=threading.Event)
-
-
-_installed: JobContext | None = None
-
-
-def install(context: JobContext) -> None:
-    global _installed
-    _installed = context
-
-
-def current() -> JobContext:
-    if _installed is None:
-        raise RuntimeError("no job context: start jobs through `switchboard worker`")
-    return _installed

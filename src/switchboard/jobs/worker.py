@@ -5,10 +5,15 @@ worker also sets the job context's `stopping` event, so a deliver job stops betw
 chunks and leaves the rest of its batch to other workers instead of sending it all first.
 A second SIGTERM stops at once (RQ's cold shutdown); nothing is lost then either, because
 the database holds every delivery's state (docs/delivery.md).
+
+RQ imports a job's function by its path (`jobs/tasks.py`), so the function cannot close over
+the process's services; the worker holds the `JobContext` and its jobs (`ContextJob`) call
+their function with it first.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -16,8 +21,10 @@ from types import FrameType
 from typing import Any
 
 import redis
+from rq.job import Job
 from rq.worker import SimpleWorker
 
+from switchboard.jobs.context import JobContext
 from switchboard.observability.logging import JOB_ID
 
 log = logging.getLogger(__name__)
@@ -26,19 +33,42 @@ log = logging.getLogger(__name__)
 REDIS_RETRY_SECONDS = 1.0
 
 
-class Worker(SimpleWorker):
-    """SimpleWorker (no fork per job: ~5x the jobs per second, architecture.md) that tells
-    the jobs when the process is asked to stop, and names the job in its log lines."""
+class ContextJob(Job):
+    """An RQ job whose function is called with the running worker's `JobContext` first."""
 
-    def __init__(self, *args: Any, stopping: threading.Event, **kwargs: Any) -> None:
+    #: Set by `Worker.perform_job` before the job runs.
+    context: JobContext | None = None
+
+    @property
+    def func(self) -> Callable[..., Any] | None:
+        func: Callable[..., Any] | None = super().func
+        if func is None:
+            return None
+        if self.context is None:
+            raise RuntimeError(f"job {self.id} has no job context: `switchboard worker` runs jobs")
+        return functools.partial(func, self.context)
+
+
+class Worker(SimpleWorker):
+    """SimpleWorker (no fork per job: ~5x the jobs per second, architecture.md) that hands
+    each job the process's `context`, tells the jobs when the process is asked to stop (the
+    context's `stopping`), and names the job in its log lines."""
+
+    job_class = ContextJob
+
+    def __init__(self, *args: Any, context: JobContext, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.stopping = stopping
+        self.context = context
+        self.stopping = context.stopping
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping.set()
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def perform_job(self, job: Any, *args: Any, **kwargs: Any) -> bool:
+        if not isinstance(job, ContextJob):
+            raise TypeError(f"{type(job).__name__} cannot take a job context")
+        job.context = self.context
         token = JOB_ID.set(job.id)
         try:
             return bool(super().perform_job(job, *args, **kwargs))

@@ -9,22 +9,21 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from switchboard.admin.deps import SessionDep
-from switchboard.dashboard.deps import FormDep, RawFormDep, ViewerDep
+from switchboard.dashboard.deps import FormDep, LoginThrottleDep, RawFormDep, ViewerDep
 from switchboard.dashboard.render import pages_of
-from switchboard.dashboard.sessions import (
-    COOKIE,
-    LOGIN_CSRF_COOKIE,
-    client_address,
-    csrf_matches,
-    is_https,
-    sign,
-    viewer_of,
-)
-from switchboard.dashboard.throttle import LoginThrottle
 from switchboard.settings import Settings
 from switchboard.users import service
 from switchboard.users.service import SESSION_LIFETIME
+from switchboard.web.deps import SessionDep, SettingsDep
+from switchboard.web.origin import client_address, is_https
+from switchboard.web.sessions import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    csrf_matches,
+    session_key_of,
+    sign,
+    viewer_of,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,13 +40,13 @@ def safe_next(value: str | None) -> str:
 
 def _login_page(
     request: Request,
+    settings: Settings,
     *,
     next_path: str,
     email: str = "",
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    settings: Settings = request.app.state.settings
     token = secrets.token_urlsafe(32)
     response = pages_of(request).render(
         request,
@@ -72,21 +71,28 @@ def _login_page(
 
 
 @router.get("/login")
-def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
+def login_form(
+    request: Request, session: SessionDep, settings: SettingsDep, next: str | None = None
+) -> Response:
     if viewer_of(request, session) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _login_page(request, next_path=safe_next(next))
+    return _login_page(request, settings, next_path=safe_next(next))
 
 
 @router.post("/login")
-def login(request: Request, form: RawFormDep, session: SessionDep) -> Response:
-    settings: Settings = request.app.state.settings
-    throttle: LoginThrottle = request.app.state.login_throttle
+def login(
+    request: Request,
+    form: RawFormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: LoginThrottleDep,
+) -> Response:
     next_path = safe_next(form.get("next"))
     email = form.get("email").strip()
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("csrf_token")):
         return _login_page(
             request,
+            settings,
             next_path=next_path,
             email=email,
             error="The login form expired. Please try again.",
@@ -109,10 +115,11 @@ def login(request: Request, form: RawFormDep, session: SessionDep) -> Response:
                 f"{minutes} minute{'s' if minutes != 1 else ''}."
             )
             return _login_page(
-                request, next_path=next_path, email=email, error=error, status_code=429
+                request, settings, next_path=next_path, email=email, error=error, status_code=429
             )
         return _login_page(
             request,
+            settings,
             next_path=next_path,
             email=email,
             error="That e-mail and password do not match an account.",
@@ -124,7 +131,7 @@ def login(request: Request, form: RawFormDep, session: SessionDep) -> Response:
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         COOKIE,
-        sign(request.app.state.session_key, token),
+        sign(session_key_of(request), token),
         max_age=int(SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",

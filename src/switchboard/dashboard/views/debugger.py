@@ -21,18 +21,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from switchboard.admin.deps import SessionDep
 from switchboard.dashboard import feed
 from switchboard.dashboard.deps import PageNotFound, ViewerDep
 from switchboard.dashboard.pretty import facts, sdk_call
 from switchboard.dashboard.render import Pages, pages_of
-from switchboard.dashboard.sessions import viewer_of
 from switchboard.dashboard.views.sources import source_or_404
 from switchboard.deliveries.service import deliveries_of_event
 from switchboard.destinations.models import Destination
 from switchboard.events.models import Event, RejectedEvent
 from switchboard.sources.models import Source
 from switchboard.spec.calls import CALL_TYPES
+from switchboard.web.deps import SessionDep, SessionsDep
+from switchboard.web.sessions import viewer_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,13 +153,12 @@ async def _stream(
 
 
 @router.get("/sources/{source_id}/debugger/stream")
-def debugger_stream(source_id: int, request: Request) -> Response:
+def debugger_stream(source_id: int, request: Request, sessions: SessionsDep) -> Response:
     """Server-Sent Events: `rows` messages carry rendered rows, newest first; the event id is
     the cursor, so a reconnecting browser (Last-Event-ID) continues where it stopped.
 
     The login is checked with a short-lived database session (not the request-scoped one,
     which would hold a pooled connection for the whole stream)."""
-    sessions: sessionmaker[Session] = request.app.state.sessions
     with sessions() as session:
         if viewer_of(request, session) is None:
             return JSONResponse({"detail": "log in to watch the debugger"}, status_code=401)

@@ -12,21 +12,16 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from switchboard.admin.deps import SessionDep
 from switchboard.dashboard.charts import Bar, bars
 from switchboard.dashboard.deps import FormDep, ViewerDep
 from switchboard.dashboard.issues import describe_issue
 from switchboard.dashboard.render import millis, number, pages_of
-from switchboard.dashboard.views.destinations import (
-    adapter_or_404,
-    destination_or_404,
-    service_of,
-)
+from switchboard.dashboard.views.destinations import adapter_or_404, destination_or_404
 from switchboard.deliveries import insights
 from switchboard.deliveries import service as deliveries
 from switchboard.deliveries.insights import Trends
 from switchboard.jobs import defaults
-from switchboard.jobs.context import JobContext
+from switchboard.web.deps import DestinationsDep, JobsDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,9 +79,12 @@ def replay_notice(queued: str | None) -> str | None:
 
 @router.get("/destinations/{destination_id}/delivery")
 def delivery_page(
-    destination_id: int, request: Request, viewer: ViewerDep, session: SessionDep
+    destination_id: int,
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
     adapter = adapter_or_404(service, destination.type)
     window = _window(request.query_params.get("window"))
@@ -115,9 +113,12 @@ def delivery_page(
 
 @router.get("/destinations/{destination_id}/replay")
 def replay_confirm(
-    destination_id: int, request: Request, viewer: ViewerDep, session: SessionDep
+    destination_id: int,
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
     adapter = adapter_or_404(service, destination.type)
     window = _window(request.query_params.get("window"))
@@ -137,11 +138,14 @@ def replay_confirm(
 
 @router.post("/destinations/{destination_id}/replay")
 def replay(
-    destination_id: int, request: Request, viewer: ViewerDep, form: FormDep, session: SessionDep
+    destination_id: int,
+    viewer: ViewerDep,
+    form: FormDep,
+    session: SessionDep,
+    service: DestinationsDep,
+    jobs: JobsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination_or_404(service, destination_id)
-    jobs: JobContext = request.app.state.jobs
     scope = form.get("scope")
     window = _window(form.get("window"))
     since = datetime.now(UTC) - timedelta(seconds=window.seconds) if scope == "window" else None

@@ -9,11 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from switchboard.admin.deps import SessionDep
 from switchboard.dashboard.catalog import CALL_HELP, blurb
 from switchboard.dashboard.deps import Form, FormDep, PageNotFound, ViewerDep
 from switchboard.dashboard.render import pages_of
-from switchboard.dashboard.sessions import Viewer
 from switchboard.dashboard.settings_form import (
     FormProblem,
     field_errors,
@@ -25,10 +23,10 @@ from switchboard.destinations.models import Destination
 from switchboard.destinations.service import DestinationError, DestinationInput, DestinationService
 from switchboard.integrations.base import Adapter
 from switchboard.integrations.registry import describe
-from switchboard.jobs.context import JobContext
-from switchboard.settings import Settings
 from switchboard.sources.service import list_sources
 from switchboard.spec.calls import CALL_TYPES
+from switchboard.web.deps import DestinationsDep, SessionDep
+from switchboard.web.sessions import Viewer
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,14 +42,6 @@ NEED_KEY_MESSAGE: Final = (
     "Destinations need SWITCHBOARD_SECRET_KEY: their settings are stored encrypted with it. "
     "Set it and restart the server."
 )
-
-
-def service_of(request: Request, session: Session) -> DestinationService:
-    jobs: JobContext = request.app.state.jobs
-    settings: Settings = request.app.state.settings
-    return DestinationService(
-        session, jobs.box, jobs.adapters, allow_private=settings.allow_private_destinations
-    )
 
 
 def destination_or_404(service: DestinationService, destination_id: int) -> Destination:
@@ -80,8 +70,9 @@ def display_name(service: DestinationService, destination: Destination) -> str:
 
 
 @router.get("/destinations")
-def list_destinations(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
-    service = service_of(request, session)
+def list_destinations(
+    request: Request, viewer: ViewerDep, session: SessionDep, service: DestinationsDep
+) -> Response:
     sources = {s.id: s.name for s in list_sources(session)}
     rows = [
         {
@@ -101,8 +92,7 @@ def list_destinations(request: Request, viewer: ViewerDep, session: SessionDep) 
 
 
 @router.get("/destinations/new")
-def catalog(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
-    service = service_of(request, session)
+def catalog(request: Request, viewer: ViewerDep, service: DestinationsDep) -> Response:
     types = [
         {**describe(a), "blurb": blurb(a.type, a.display_name)}
         for a in sorted(service.adapters.values(), key=lambda a: (a.type != "webhook", a.type))
@@ -168,9 +158,12 @@ def _failure(exc: Exception) -> tuple[dict[str, str], str | None]:
 
 @router.get("/destinations/new/{adapter_type}")
 def new_destination(
-    adapter_type: str, request: Request, viewer: ViewerDep, session: SessionDep
+    adapter_type: str,
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     adapter = adapter_or_404(service, adapter_type)
     sources = list_sources(session)
     return _form_page(
@@ -188,27 +181,56 @@ def new_destination(
 
 @router.post("/destinations/new/{adapter_type}")
 def create_destination(
-    adapter_type: str, request: Request, viewer: ViewerDep, form: FormDep, session: SessionDep
+    adapter_type: str,
+    request: Request,
+    viewer: ViewerDep,
+    form: FormDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     adapter = adapter_or_404(service, adapter_type)
+    return _save(request, viewer, form, session, service, adapter, destination=None)
+
+
+def _save(
+    request: Request,
+    viewer: Viewer,
+    form: Form,
+    session: Session,
+    service: DestinationService,
+    adapter: Adapter,
+    *,
+    destination: Destination | None,
+) -> Response:
+    """Save the settings form: a new destination of `adapter`'s type when `destination` is
+    None, else the destination's changes. Redirects to the destination's page; a form that
+    does not save is shown again with its problems (400), nothing written."""
     schema = adapter.settings_model.model_json_schema()
     name = form.get("name").strip()
     source_ids = _source_ids(form)
-    enabled = form.get("enabled") == "on"
+    # The new form has an "enabled" box; the settings page switches it on its own form.
+    enabled = form.get("enabled") == "on" if destination is None else destination.enabled
     try:
         if not name:
             raise FormProblem({"name": "give the destination a name"})
-        settings = read_settings(schema, form, editing=False)
-        created = service.create(
-            DestinationInput(
-                name=name,
-                type=adapter.type,
-                settings=settings,
-                source_ids=source_ids,
-                enabled=enabled,
+        settings = read_settings(schema, form, editing=destination is not None)
+        if destination is None:
+            saved = service.create(
+                DestinationInput(
+                    name=name,
+                    type=adapter.type,
+                    settings=settings,
+                    source_ids=source_ids,
+                    enabled=enabled,
+                )
             )
-        )
+            notice = "created"
+        else:
+            saved = service.update(
+                destination,
+                DestinationInput(name=name, settings=settings, source_ids=source_ids),
+            )
+            notice = "saved"
     except (FormProblem, DestinationError, SecretKeyMissing) as exc:
         session.rollback()
         errors, message = _failure(exc)
@@ -217,7 +239,7 @@ def create_destination(
             viewer,
             session,
             adapter,
-            destination=None,
+            destination=destination,
             values=_echo(schema, form),
             name=name,
             source_ids=source_ids,
@@ -227,7 +249,7 @@ def create_destination(
             status_code=400,
         )
     session.commit()
-    return RedirectResponse(f"/destinations/{created.id}?notice=created", status_code=303)
+    return RedirectResponse(f"/destinations/{saved.id}?notice={notice}", status_code=303)
 
 
 def _echo(schema: dict[str, Any], form: Form) -> dict[str, Any]:
@@ -251,9 +273,12 @@ class _Raw(str):
 
 @router.get("/destinations/{destination_id}")
 def destination_settings(
-    destination_id: int, request: Request, viewer: ViewerDep, session: SessionDep
+    destination_id: int,
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
     adapter = adapter_or_404(service, destination.type)
     try:
@@ -279,47 +304,26 @@ def destination_settings(
 
 @router.post("/destinations/{destination_id}")
 def save_destination(
-    destination_id: int, request: Request, viewer: ViewerDep, form: FormDep, session: SessionDep
+    destination_id: int,
+    request: Request,
+    viewer: ViewerDep,
+    form: FormDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
     adapter = adapter_or_404(service, destination.type)
-    schema = adapter.settings_model.model_json_schema()
-    name = form.get("name").strip()
-    source_ids = _source_ids(form)
-    try:
-        if not name:
-            raise FormProblem({"name": "give the destination a name"})
-        settings = read_settings(schema, form, editing=True)
-        service.update(
-            destination, DestinationInput(name=name, settings=settings, source_ids=source_ids)
-        )
-    except (FormProblem, DestinationError, SecretKeyMissing) as exc:
-        session.rollback()
-        errors, message = _failure(exc)
-        return _form_page(
-            request,
-            viewer,
-            session,
-            adapter,
-            destination=destination,
-            values=_echo(schema, form),
-            name=name,
-            source_ids=source_ids,
-            enabled=destination.enabled,
-            errors=errors,
-            error=message,
-            status_code=400,
-        )
-    session.commit()
-    return RedirectResponse(f"/destinations/{destination.id}?notice=saved", status_code=303)
+    return _save(request, viewer, form, session, service, adapter, destination=destination)
 
 
 @router.post("/destinations/{destination_id}/enabled")
 def set_enabled(
-    destination_id: int, request: Request, viewer: ViewerDep, form: FormDep, session: SessionDep
+    destination_id: int,
+    viewer: ViewerDep,
+    form: FormDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
     destination.enabled = form.get("enabled") == "on"
     session.commit()
@@ -331,9 +335,12 @@ def set_enabled(
 
 @router.post("/destinations/{destination_id}/filters")
 def save_filters(
-    destination_id: int, request: Request, viewer: ViewerDep, form: FormDep, session: SessionDep
+    destination_id: int,
+    viewer: ViewerDep,
+    form: FormDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
 
     def lines(name: str) -> list[str]:
@@ -359,9 +366,12 @@ def save_filters(
 
 @router.post("/destinations/{destination_id}/delete")
 def delete_destination(
-    destination_id: int, request: Request, viewer: ViewerDep, form: FormDep, session: SessionDep
+    destination_id: int,
+    viewer: ViewerDep,
+    form: FormDep,
+    session: SessionDep,
+    service: DestinationsDep,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
     if form.get("confirm") != "yes":
         return RedirectResponse(f"/destinations/{destination.id}#danger", status_code=303)

@@ -11,13 +11,13 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from switchboard.admin.deps import SessionDep
 from switchboard.dashboard.charts import Bar, bars, meter
 from switchboard.dashboard.deps import PageNotFound, ViewerDep
 from switchboard.dashboard.render import number, pages_of
 from switchboard.dashboard.views.sources import source_or_404
 from switchboard.schema import service
 from switchboard.schema.schemas import DayCount
+from switchboard.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,18 +10,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from switchboard.admin.deps import SessionDep
 from switchboard.dashboard.charts import sparkline
 from switchboard.dashboard.deps import FormDep, PageNotFound, ViewerDep
 from switchboard.dashboard.render import pages_of
-from switchboard.dashboard.sessions import public_base_url
 from switchboard.dashboard.snippets import snippets
 from switchboard.destinations.models import Connection, Destination
 from switchboard.schema.service import source_volume
-from switchboard.settings import Settings
 from switchboard.sources import service
 from switchboard.sources.models import Source
 from switchboard.sources.service import active_keys, current_key
+from switchboard.web.deps import SessionDep, SettingsDep
+from switchboard.web.origin import public_base_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -116,10 +115,13 @@ def create_source(
 
 @router.get("/sources/{source_id}")
 def source_setup(
-    source_id: int, request: Request, viewer: ViewerDep, session: SessionDep
+    source_id: int,
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     source = source_or_404(session, source_id)
-    settings: Settings = request.app.state.settings
     key = current_key(source)
     older = [k for k in active_keys(source) if k.id != key.id]
     return pages_of(request).render(

@@ -9,15 +9,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from switchboard.admin.deps import SessionDep
 from switchboard.dashboard.deps import ViewerDep
 from switchboard.dashboard.render import pages_of
-from switchboard.dashboard.views.destinations import (
-    adapter_or_404,
-    destination_or_404,
-    service_of,
-)
+from switchboard.dashboard.views.destinations import adapter_or_404, destination_or_404
 from switchboard.events.models import Event
+from switchboard.web.deps import DestinationsDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,9 +60,9 @@ def event_tester_page(
     request: Request,
     viewer: ViewerDep,
     session: SessionDep,
+    service: DestinationsDep,
     event_id: int | None = None,
 ) -> Response:
-    service = service_of(request, session)
     destination = destination_or_404(service, destination_id)
     adapter = adapter_or_404(service, destination.type)
     loaded = session.get(Event, event_id) if event_id is not None else None

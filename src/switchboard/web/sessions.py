@@ -1,4 +1,5 @@
-"""The login cookie, and who a request belongs to.
+"""The login cookie, and who a request belongs to: the dashboard's pages and the admin API
+(which the pages' scripts call with the cookie) both ask here.
 
 The cookie carries a random session token followed by an HMAC-SHA256 signature made with a key
 derived from SWITCHBOARD_SECRET_KEY. The server keeps only the token's SHA-256 (users/models.py),
@@ -14,11 +15,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from ipaddress import ip_address
 from typing import Final
 
+from fastapi import HTTPException
 from sqlalchemy.orm import Session
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 
 from switchboard.settings import Settings
 from switchboard.users.models import User, UserSession
@@ -73,7 +74,7 @@ def viewer_of(connection: HTTPConnection, db: Session) -> Viewer | None:
     raw = connection.cookies.get(COOKIE)
     if not raw:
         return None
-    token = unsign(connection.app.state.session_key, raw)
+    token = unsign(session_key_of(connection), raw)
     if token is None:
         return None
     found: tuple[UserSession, User] | None = find_session(db, token)
@@ -87,51 +88,26 @@ def csrf_matches(expected: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
 
 
-def is_https(connection: HTTPConnection, settings: Settings) -> bool:
-    """Whether the browser reached us over https (directly, via the public URL, or through a
-    trusted proxy that says so): then cookies are marked Secure."""
-    if settings.public_url and settings.public_url.startswith("https://"):
-        return True
-    if connection.url.scheme == "https":
-        return True
-    client = connection.client
-    if client is None or not settings.trusted_proxies:
-        return False
-    try:
-        peer = ip_address(client.host)
-    except ValueError:
-        return False
-    if not any(peer in network for network in settings.trusted_proxies):
-        return False
-    proto = connection.headers.get("x-forwarded-proto", "")
-    return proto.split(",")[0].strip().lower() == "https"
+def session_key_of(connection: HTTPConnection) -> bytes:
+    """The key this app signs session cookies with (`install_web` made it)."""
+    key: bytes = connection.app.state.session_key
+    return key
 
 
-def public_base_url(connection: HTTPConnection, settings: Settings) -> str:
-    """How SDKs reach this server: SWITCHBOARD_PUBLIC_URL, else this request's origin."""
-    if settings.public_url:
-        return settings.public_url
-    scheme = "https" if is_https(connection, settings) else "http"
-    host = connection.headers.get("host") or f"{connection.url.hostname}:{connection.url.port}"
-    return f"{scheme}://{host}"
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def client_address(connection: HTTPConnection, settings: Settings) -> str:
-    """The browser's address: the peer, or, behind a trusted proxy, the nearest hop in
-    X-Forwarded-For that is not itself a trusted proxy."""
-    peer = connection.client.host if connection.client else "unknown"
+def api_viewer(request: Request, db: Session) -> Viewer | None:
+    """The dashboard login behind an API call from the pages' scripts, or None.
 
-    def trusted(address: str) -> bool:
-        try:
-            parsed = ip_address(address)
-        except ValueError:
-            return False
-        return any(parsed in network for network in settings.trusted_proxies)
-
-    if not settings.trusted_proxies or not trusted(peer):
-        return peer
-    hops = [h.strip() for h in connection.headers.get("x-forwarded-for", "").split(",")]
-    for hop in reversed([h for h in hops if h]):
-        if not trusted(hop):
-            return hop
-    return peer
+    A call that changes something must also carry the session's CSRF token in X-CSRF-Token,
+    else it is refused with 403 (a page of another site could send the cookie, not the
+    token)."""
+    viewer = viewer_of(request, db)
+    if viewer is None:
+        return None
+    if request.method not in _SAFE_METHODS and not csrf_matches(
+        viewer.csrf_token, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(status_code=403, detail="a dashboard session must send X-CSRF-Token")
+    return viewer
