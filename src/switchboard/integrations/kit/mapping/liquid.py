@@ -79,7 +79,8 @@ def _disabled_filter(name: str) -> Any:
 
 @cache
 def _environment() -> Environment:
-    env = _SandboxEnvironment(loader=DictLoader({}))
+    # liquidjs, which Segment uses, ignores a filter it does not know (strictFilters is off).
+    env = _SandboxEnvironment(loader=DictLoader({}), strict_filters=False)
     for name in DISABLED_TAGS:
         env.add_tag(type(f"Disabled_{name}", (_DisabledTag,), {"name": name}))
     for name in DISABLED_FILTERS:
