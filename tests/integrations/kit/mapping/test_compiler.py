@@ -180,7 +180,8 @@ class TestDirectiveOptions:
             (
                 {"@merge": {"direction": "right", "objects": [{}, 1]}},
                 [
-                    "/@merge/objects/1 should be an object or a mapping directive but it is a number."
+                    "/@merge/objects/1 should be an object or a mapping directive"
+                    " but it is a number."
                 ],
             ),
             (
