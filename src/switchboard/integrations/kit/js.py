@@ -159,9 +159,13 @@ def walk(value: object, keys: Sequence[str]) -> Any:
     what `obj && …` does, and Segment's output shows it.
     """
     for key in keys:
-        if not truthy(value):
+        # Objects are always truthy; testing for them first keeps the common walk cheap.
+        if type(value) is dict:
+            value = value.get(key, MISSING)
+        elif not truthy(value):
             return value
-        value = index(value, key)
+        else:
+            value = index(value, key)
     return value
 
 

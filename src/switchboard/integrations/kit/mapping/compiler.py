@@ -125,12 +125,12 @@ class _Compiler:
 
     def directive(self, value: dict[str, Any], location: Location) -> Node:
         """An object with an @-prefixed key: exactly one directive and nothing beside it."""
-        names = [key for key in value if key.startswith("@")]
+        names = [key for key in value if isinstance(key, str) and key.startswith("@")]
         if len(names) > 1:
             return self.issue(
                 location, f"should only have one @-prefixed key but it has {len(names)} keys"
             )
-        if any(key != METADATA_KEY and not key.startswith("@") for key in value):
+        if any(key != METADATA_KEY and key not in names for key in value):
             return self.issue(
                 location, f"should only have one @-prefixed key but it has {len(value)} keys"
             )
