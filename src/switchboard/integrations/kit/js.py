@@ -30,6 +30,7 @@ class _Missing:
 MISSING: Final = _Missing()
 
 _INDEX: Final = re.compile(r"0|[1-9][0-9]*")
+_PATH_KEY: Final = re.compile(r"[^\[.\]]+")
 _DECIMAL: Final = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _RADIX: Final = {"0x": 16, "0o": 8, "0b": 2}
 # What JavaScript's String.prototype.trim removes (and Number() ignores around a number).
@@ -150,6 +151,19 @@ def index(value: object, key: str) -> Any:
             if position < len(value):
                 return value[position]
     return MISSING
+
+
+def split_path(path: str) -> tuple[str, ...] | None:
+    """The keys of a dotted path as both Segment packages' `get` splits it.
+
+    Dots and brackets separate keys (`a.b[0]` is `a`, `b`, `0`; quotes inside brackets stay
+    part of the key). `""` and `"."` are the value itself, `()`; a path with no key in it
+    (`".."`) is None, where Segment's `get` would throw.
+    """
+    if path in ("", "."):
+        return ()
+    keys = tuple(_PATH_KEY.findall(path))
+    return keys or None
 
 
 def walk(value: object, keys: Sequence[str]) -> Any:

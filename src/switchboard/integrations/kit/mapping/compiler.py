@@ -406,6 +406,8 @@ class CompiledMapping:
         Raises MappingError when the mapping cannot be applied to this event (for example a
         `@json` decode of text that is not JSON), naming the directive's location.
         """
+        if not isinstance(event, Mapping):
+            raise MappingError.at((), f"the event should be an object but it is {_is_a(event)}")
         result = self._root.evaluate(event)
         if not isinstance(result, dict):
             raise MappingError.at((), f"should produce an object but it produced {_is_a(result)}")
@@ -427,6 +429,8 @@ def compile_mapping(mapping: Mapping[str, Any]) -> CompiledMapping:
 
     Raises MappingError listing every problem found, each with its location.
     """
+    if isinstance(mapping, Mapping) and not isinstance(mapping, dict):
+        mapping = dict(mapping)
     if not isinstance(mapping, dict):
         raise MappingError.at((), f"should be an object but it is {_is_a(mapping)}")
     try:

@@ -9,20 +9,12 @@ contains a dot can only be reached with an array path (`["integrations", "Compan
 
 from __future__ import annotations
 
-import re
-from typing import Final
-
-_KEY: Final = re.compile(r"[^\[.\]]+")
-
-
-def path_keys(path: str) -> tuple[str, ...] | None:
-    """The keys `path` walks, `()` for the whole value; None if it names no key (e.g. "..")."""
-    if path in ("", "."):
-        return ()
-    keys = tuple(_KEY.findall(path))
-    return keys or None
+from switchboard.integrations.kit.js import split_path
 
 
 def directive_path_keys(path: str) -> tuple[str, ...] | None:
-    """`path_keys` after `@path`'s own step: the first `$.` in the path is dropped."""
-    return path_keys(path.replace("$.", "", 1))
+    """The keys `@path` walks: the first `$.` in the path is dropped, then it is split.
+
+    `()` is the whole event; None means the path names no key at all (e.g. "..").
+    """
+    return split_path(path.replace("$.", "", 1))

@@ -11,15 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from switchboard.integrations.kit.js import MISSING, to_string, walk
-from switchboard.integrations.kit.mapping.paths import path_keys
+from switchboard.integrations.kit.js import MISSING, split_path, to_string, walk
 
 _TRIPLE: Final = re.compile(r"\{\{\{([^}]+)\}\}\}")
 _DOUBLE: Final = re.compile(r"\{\{([^}]+)\}\}")
 
 
 def _lookup(payload: object, expression: str) -> str:
-    keys = path_keys(expression.strip())
+    keys = split_path(expression.strip())
     # Segment's `get` throws on a placeholder without keys ("{{..}}"); rendering it as
     # empty is the only answer that does not fail the whole event over a typo.
     value = MISSING if keys is None else walk(payload, keys)
@@ -44,7 +43,7 @@ class Template:
             for match in _DOUBLE.finditer(source):
                 if match.start() > position:
                     parts.append(source[position : match.start()])
-                parts.append(path_keys(match.group(1).strip()))
+                parts.append(split_path(match.group(1).strip()))
                 position = match.end()
             if position < len(source):
                 parts.append(source[position:])

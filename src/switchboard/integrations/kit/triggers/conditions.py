@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeGuard
 
-from switchboard.integrations.kit.js import MISSING, to_number, to_string, walk
-from switchboard.integrations.kit.mapping.paths import path_keys
+from switchboard.integrations.kit.js import MISSING, split_path, to_number, to_string, walk
 
 Value = str | int | float | bool
 
@@ -45,6 +44,11 @@ class Condition:
     operator: str
     value: Value | None = None
     name: str | None = None
+    _keys: tuple[str, ...] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        # Destination-subscriptions' `get` answers undefined for an empty path.
+        object.__setattr__(self, "_keys", split_path(self.name) if self.name else None)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Whether the event satisfies this comparison."""
@@ -52,9 +56,8 @@ class Condition:
         if top is not None:
             actual = event.get(top, MISSING)
         elif self.type in _NESTED:
-            keys = path_keys(self.name) if self.name else None
             container = event.get(_NESTED[self.type], MISSING)
-            actual = MISSING if keys is None else walk(container, keys)
+            actual = MISSING if self._keys is None else walk(container, self._keys)
         else:
             return False
         return _compare(actual, self.operator, self.value)
@@ -94,7 +97,7 @@ class Group:
         }
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -115,7 +118,7 @@ def _compare(actual: object, operator: str, expected: Value | None) -> bool:
     if operator in ("<", "<=", ">", ">="):
         if not _is_number(actual):
             return False
-        left, right = float(actual), to_number(expected)  # type: ignore[arg-type]
+        left, right = float(actual), to_number(expected)
         if math.isnan(left) or math.isnan(right):
             return False
         if operator == "<":
