@@ -247,3 +247,26 @@ class TestCache:
     def test_an_invalid_mapping_is_refused_every_time(self) -> None:
         for _ in range(2):
             assert errors({"@oops": 1}) == ["/ has an invalid directive: @oops."]
+
+
+class TestEventShape:
+    def test_an_event_that_is_not_an_object_is_refused(self) -> None:
+        compiled = compile_mapping({"a": {"@path": "$.a"}})
+        with pytest.raises(MappingError) as caught:
+            compiled.evaluate([])  # type: ignore[arg-type]
+        assert caught.value.messages() == ["/ the event should be an object but it is an array."]
+
+    def test_a_computed_template_that_is_not_a_string_fails_for_that_event(self) -> None:
+        compiled = compile_mapping({"t": {"@template": {"@path": "$.tpl"}}})
+        assert compiled.evaluate({"tpl": "{{x}}!", "x": 1}) == {"t": "1!"}
+        with pytest.raises(MappingError) as caught:
+            compiled.evaluate({"tpl": 5})
+        assert caught.value.messages() == ["/t/@template @template: expected string, got number."]
+
+    def test_errors_carry_structured_locations(self) -> None:
+        with pytest.raises(MappingError) as caught:
+            compile_mapping({"a": {"b": {"@oops": 1}}})
+        (issue,) = caught.value.errors
+        assert issue.location == ("a", "b")
+        assert issue.pointer == "/a/b"
+        assert issue.message == "has an invalid directive: @oops"
