@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -172,7 +172,7 @@ class TestLiteral:
 
 
 class TestIf:
-    event: dict[str, Any] = {"a": 1, "b": True, "c": False, "d": None, "e": ""}  # noqa: RUF012
+    event: ClassVar[dict[str, Any]] = {"a": 1, "b": True, "c": False, "d": None, "e": ""}
 
     @pytest.mark.parametrize(("path", "expected"), [("a", 1), ("d", 2), ("x", 2), ("e", 1)])
     def test_exists(self, path: str, expected: int) -> None:
@@ -218,7 +218,7 @@ class TestIf:
 
 
 class TestCase:
-    event: dict[str, Any] = {  # noqa: RUF012
+    event: ClassVar[dict[str, Any]] = {
         "a": 1,
         "b": "MAKE ME LOWER CASE",
         "c": "make me upper case",
@@ -333,10 +333,13 @@ class TestReplace:
 
 
 class TestArrayPath:
-    event: dict[str, Any] = {  # noqa: RUF012
+    event: ClassVar[dict[str, Any]] = {
         "products": [{"productId": "123", "price": 0.5}, {"productId": "456", "price": 0.99}]
     }
-    shape: dict[str, Any] = {"product_id": {"@path": "$.productId"}, "monies": {"@path": "$.price"}}  # noqa: RUF012
+    shape: ClassVar[dict[str, Any]] = {
+        "product_id": {"@path": "$.productId"},
+        "monies": {"@path": "$.price"},
+    }
 
     def test_without_a_shape_the_value_itself(self) -> None:
         assert field({"@arrayPath": ["$.products"]}, self.event) == self.event["products"]

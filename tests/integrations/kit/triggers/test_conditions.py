@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -154,7 +154,11 @@ class TestFields:
 
 
 class TestGroups:
-    event = {"type": "track", "event": "Page Viewed", "properties": {"name": "Catalog"}}  # noqa: RUF012
+    event: ClassVar[dict[str, Any]] = {
+        "type": "track",
+        "event": "Page Viewed",
+        "properties": {"name": "Catalog"},
+    }
 
     def test_and(self) -> None:
         assert matches('event = "Page Viewed" and type = "track"', self.event)
