@@ -98,3 +98,10 @@ def test_refusals_say_where(text: str, message: str, position: int) -> None:
         lex(text)
     assert (caught.value.message, caught.value.position) == (message, position)
     assert str(caught.value) == f"{message} at position {position}"
+
+
+def test_a_backslash_in_an_identifier_takes_the_next_character() -> None:
+    assert kinds("properties.a\\ b\\=c = 1")[0] == ("ident", "properties.a b=c")
+    with pytest.raises(TriggerSyntaxError) as caught:
+        lex("properties.x\\")
+    assert caught.value.message == "expected character after escape character, got EOS"

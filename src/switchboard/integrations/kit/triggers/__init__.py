@@ -3,6 +3,7 @@
     trigger = parse_trigger('type = "track" and event = "Order Completed"')
     trigger.matches(event)        # True or False
     trigger.condition             # the parsed tree (Group / Condition), for the trigger builder
+    to_text(trigger.condition)    # the tree written back as trigger text
 
 `parse_trigger` raises TriggerSyntaxError, with the character position, for text Segment's
 parser refuses. The grammar and its quirks are described in `parser.py`, the comparisons in
@@ -18,12 +19,13 @@ from typing import Any, Final
 
 from switchboard.integrations.kit.triggers.conditions import Condition, Group
 from switchboard.integrations.kit.triggers.errors import TriggerSyntaxError
+from switchboard.integrations.kit.triggers.generator import to_text
 from switchboard.integrations.kit.triggers.parser import parse
 
 CACHE_SIZE: Final = 1024
 """Parsed triggers kept; a deployment has one per configured mapping."""
 
-__all__ = ["Condition", "Group", "Trigger", "TriggerSyntaxError", "parse_trigger"]
+__all__ = ["Condition", "Group", "Trigger", "TriggerSyntaxError", "parse_trigger", "to_text"]
 
 
 @dataclass(frozen=True, slots=True)

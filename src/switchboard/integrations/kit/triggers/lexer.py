@@ -5,7 +5,9 @@ an identifier must be followed by a space, `.`, `(`, `)`, `,`, `]`, `=` or `!` (
 `properties.price>=100` is refused while `properties.price >= 100` is not); `>=` and `<=` are
 one operator only when a terminator follows them (`a >=5` lexes `>`, `=`, `5`); `and`, `or`
 and `null` are keywords only when a terminator follows; strings run to the same quote, with no
-escapes; numbers are digits with at most one decimal point, optionally signed.
+escapes; numbers are digits with at most one decimal point, optionally signed. Inside an
+identifier a backslash takes the next character as it is (`properties.product\\ 1.price`
+is the path `product 1`, `price`), which is how Segment's generator writes such names.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def _digit(char: str) -> bool:
 
 
 def _ident_char(char: str) -> bool:
-    return _alpha(char) or _digit(char) or char in ("_", "-")
+    return _alpha(char) or _digit(char) or char in ("_", "-", "\\")
 
 
 def _terminator(char: str) -> bool:
@@ -129,7 +131,14 @@ class _Lexer:
     def identifier(self, first: str, start: int) -> Token:
         text = first
         while _ident_char(self.peek()):
-            text += self.next()
+            char = self.next()
+            if char == "\\":
+                if self.peek() == _EOS:
+                    raise TriggerSyntaxError(
+                        "expected character after escape character, got EOS", self.pos
+                    )
+                char = self.next()
+            text += char
             if len(text) > MAX_LITERAL_LENGTH:
                 raise TriggerSyntaxError("unreasonable literal length", start)
         following = self.peek()
