@@ -47,6 +47,7 @@ def test_truthy(value: object, expected: bool) -> None:
         (1.5, "1.5"),
         (-0.25, "-0.25"),
         (1e21, "1e+21"),
+        (1.2345678901234568e20, "123456789012345680000"),
         (1.5e-7, "1.5e-7"),
         (math.nan, "NaN"),
         (math.inf, "Infinity"),

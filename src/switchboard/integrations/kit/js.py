@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Final
 
 
@@ -80,7 +81,11 @@ def number_to_string(value: float) -> str:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
+        if abs(value) < 2**53:
+            return str(int(value))
+        # JavaScript writes the shortest digits that round-trip, then zeros: 1.2e20 is
+        # "120000000000000000000", not the float's exact integer value.
+        return format(Decimal(repr(value)), "f")
     text = repr(value)
     if "e" in text:
         mantissa, exponent = text.split("e")
