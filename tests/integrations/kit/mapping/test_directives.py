@@ -82,6 +82,11 @@ class TestPath:
         for path in ("", "$.", "."):
             assert run({"@path": path}, event) == event
 
+    def test_only_the_first_dollar_dot_is_dropped_wherever_it_is(self) -> None:
+        # Segment's `path.replace('$.', '')` replaces the first occurrence, not a prefix.
+        assert field({"@path": "foo.$.bar"}, {"foo": {"bar": 1}}) == 1
+        assert field({"@path": "$"}, {"$": 2}) == 2
+
     def test_a_missing_path_leaves_the_field_out(self) -> None:
         assert run({"neat": {"@path": "$.oops"}}, {"foo": "bar"}) == {}
 
