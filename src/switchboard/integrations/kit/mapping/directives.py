@@ -67,15 +67,17 @@ class Constant(Node):
 class ObjectNode(Node):
     """A raw object whose values are mappings; undefined values are left out."""
 
-    __slots__ = ("items",)
+    __slots__ = ("_calls", "items")
 
     def __init__(self, items: tuple[tuple[str, Node], ...]) -> None:
         self.items = items
+        # Bound methods looked up once: this loop is most of a mapping's cost.
+        self._calls = tuple((key, node.evaluate) for key, node in items)
 
     def evaluate(self, payload: Any) -> Any:
         out: dict[str, Any] = {}
-        for key, node in self.items:
-            value = node.evaluate(payload)
+        for key, call in self._calls:
+            value = call(payload)
             if value is not MISSING:
                 out[key] = value
         return out
@@ -110,8 +112,15 @@ class PathNode(Node):
         self.keys = keys
 
     def evaluate(self, payload: Any) -> Any:
-        value = walk(payload, self.keys)
-        return copy_json(value) if isinstance(value, dict | list) else value
+        value = payload
+        for key in self.keys:
+            if type(value) is not dict:
+                # Arrays, strings and falsy values take JavaScript's rules, in `walk`.
+                value = walk(payload, self.keys)
+                break
+            value = value.get(key, MISSING)
+        kind = type(value)
+        return copy_json(value) if kind is dict or kind is list else value
 
 
 def _runtime_path(value: Any, location: Location, directive: str) -> tuple[str, ...]:
