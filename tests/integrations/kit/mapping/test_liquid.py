@@ -71,3 +71,14 @@ def test_assign_and_capture_work() -> None:
     )
     assert template.render({"traits": {}}) == "Hi friend"
     assert template.render({"traits": {"name": "Ann"}}) == "Hi Ann"
+
+
+def test_values_print_as_liquidjs_prints_them() -> None:
+    template = LiquidTemplate("{{ p.whole }} {{ p.half }} {{ p.flag }} {{ p.list }} {{ p.obj }}")
+    event = {"p": {"whole": 10.0, "half": 1.5, "flag": True, "list": [1, 2], "obj": {"a": 1}}}
+    assert template.render(event) == "10 1.5 true 12 [object Object]"
+
+
+def test_objects_are_still_readable_by_key() -> None:
+    template = LiquidTemplate("{{ p.obj.a }} {{ p.obj['a'] }} {{ p.list | size }}")
+    assert template.render({"p": {"obj": {"a": 1}, "list": [1, 2, 3]}}) == "1 1 3"

@@ -88,6 +88,28 @@ def _environment() -> Environment:
     return env
 
 
+class _JSObject(dict[str, Any]):
+    """An event object as liquidjs prints it when a template outputs it whole."""
+
+    def __str__(self) -> str:
+        return "[object Object]"
+
+
+def _as_javascript_sees_it(value: Any) -> Any:
+    """The event with the values liquidjs would print differently made to print the same.
+
+    JSON numbers are JavaScript numbers, so `10.0` prints as "10" (python-liquid would print
+    "10.0"), and an object output whole prints as "[object Object]" (not a Python dict).
+    """
+    if isinstance(value, dict):
+        return _JSObject((key, _as_javascript_sees_it(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_as_javascript_sees_it(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 def _reason(error: LiquidError) -> str:
     return error.message if isinstance(error.message, str) and error.message else str(error)
 
@@ -109,7 +131,7 @@ class LiquidTemplate:
 
     def render(self, payload: object) -> str:
         """The template rendered with the event's top-level keys as its variables."""
-        data = payload if isinstance(payload, dict) else {}
+        data = _as_javascript_sees_it(payload) if isinstance(payload, dict) else {}
         try:
             return self._template.render(data)
         except LiquidError as error:
