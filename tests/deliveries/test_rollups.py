@@ -10,13 +10,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from switchboard.deliveries import insights
-from switchboard.deliveries.models import Status
 from switchboard.deliveries.rollups import (
     aggregate,
     bucket_bounds,
     latency_bucket,
     record_outcomes,
 )
+from switchboard.deliveries.status import Status
 from switchboard.destinations.models import Destination
 
 NOW = datetime(2026, 11, 22, 12, 30, 20, tzinfo=UTC)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from switchboard.admin.deps import AdminDep, SessionDep
 from switchboard.deliveries import insights, service
-from switchboard.deliveries.models import Status
 from switchboard.deliveries.schemas import DeliveryOut, DeliveryPage
+from switchboard.deliveries.status import ALL
 from switchboard.destinations.models import Destination
 
 router = APIRouter(tags=["deliveries"], dependencies=[AdminDep])
@@ -24,10 +24,8 @@ def list_deliveries(
     after_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> DeliveryPage:
-    if status is not None and status not in Status.ALL:
-        raise HTTPException(
-            status_code=400, detail=f"status must be one of {', '.join(Status.ALL)}"
-        )
+    if status is not None and status not in ALL:
+        raise HTTPException(status_code=400, detail=f"status must be one of {', '.join(ALL)}")
     rows, cursor = service.list_deliveries(
         session,
         destination_id=destination_id,

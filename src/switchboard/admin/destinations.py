@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from switchboard.admin.deps import AdminDep, SessionDep
 from switchboard.deliveries import service as deliveries
+from switchboard.deliveries.status import Status
 from switchboard.destinations.crypto import SecretKeyMissing
 from switchboard.destinations.models import Destination
 from switchboard.destinations.schemas import (
@@ -176,7 +177,7 @@ def replay(
     destination_id: int, request: Request, session: SessionDep, body: ReplayIn | None = None
 ) -> ReplayOut:
     body = body or ReplayIn()
-    if body.status not in ("failed", "all"):
+    if body.status not in (Status.FAILED, "all"):
         raise HTTPException(status_code=400, detail="status must be 'failed' or 'all'")
     _found(_service(request, session), destination_id)
     ids = deliveries.replay(

@@ -22,8 +22,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.deliveries.rollups import HOUR, MINUTE, NO_LATENCY, DeliveryRollup, bucket_bounds
+from switchboard.deliveries.status import Status
 from switchboard.events.models import Event
 
 MAX_EXAMPLES: Final = 20

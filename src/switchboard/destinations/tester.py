@@ -13,10 +13,11 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
+from switchboard.deliveries.status import Status
 from switchboard.ingest.normalize import Envelope, normalize
 from switchboard.ingest.rows import RejectedRow
 from switchboard.integrations.base import Adapter, Message, SendContext
-from switchboard.routing.plan import PENDING, Target, plan
+from switchboard.routing.plan import Target, plan
 
 
 def run_test(
@@ -35,7 +36,7 @@ def run_test(
     payload: dict[str, Any] = orjson.loads(row.payload)
     target = Target(0, destination_name, adapter.display_name, adapter.supported_calls)
     [decision] = plan(payload, [target])
-    if decision.status != PENDING:
+    if decision.status != Status.PENDING:
         return {
             "outcome": {
                 "kind": decision.status,

@@ -19,8 +19,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import and_, or_
 
-from switchboard.deliveries.models import Delivery, Status
+from switchboard.deliveries.models import Delivery
 from switchboard.deliveries.rollups import aggregate as aggregate_rollups
+from switchboard.deliveries.status import OPEN, Status
 from switchboard.destinations.models import Destination
 from switchboard.integrations.base import Adapter, Message, OutcomeKind, Result, SendContext
 from switchboard.jobs import defaults
@@ -274,7 +275,7 @@ class _Job:
 def due_condition(now: datetime) -> Any:
     """Deliveries the scheduler should hand to a deliver job now."""
     return and_(
-        Delivery.status.in_(Status.OPEN),
+        Delivery.status.in_(OPEN),
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
     )

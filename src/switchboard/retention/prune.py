@@ -30,7 +30,8 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Engine, Table, delete, exists, literal, select
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Attempt, Delivery
+from switchboard.deliveries.status import OPEN
 from switchboard.events.models import Event, RejectedEvent
 
 #: Pause between two batches (seconds): lets waiting writers (SQLite's single writer above
@@ -101,7 +102,7 @@ def prune(
             batch,
             go_on,
         )
-        busy = exists().where(Delivery.event_id == Event.id, Delivery.status.in_(Status.OPEN))
+        busy = exists().where(Delivery.event_id == Event.id, Delivery.status.in_(OPEN))
         result.events = _walk(
             engine, Event.__table__, Event.id, Event.received_at, cutoff, batch, go_on, busy
         )

@@ -25,6 +25,7 @@ from switchboard.dashboard.views.destinations import (
 from switchboard.deliveries import insights
 from switchboard.deliveries import service as deliveries
 from switchboard.deliveries.insights import Trends
+from switchboard.deliveries.status import Status
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 
@@ -148,7 +149,7 @@ def replay(
     ids = deliveries.replay(
         session,
         destination_id,
-        status="failed",
+        status=Status.FAILED,
         since=since,
         until=None,
         requeue_after=jobs.timing.requeue_after,
