@@ -168,7 +168,8 @@ def test_destination(
         settings,
         destination.name,
         body.event,
-        SendContext(http=jobs.http, policy=jobs.policy.with_overrides(destination.retry)),
+        SendContext(http=jobs.http),
+        jobs.policy.with_overrides(destination.retry),
     )
 
 
