@@ -8,8 +8,17 @@ from fastapi import APIRouter, HTTPException, Query
 
 from switchboard.admin.deps import AdminDep, SessionDep
 from switchboard.deliveries import insights, service
-from switchboard.deliveries.schemas import DeliveryOut, DeliveryPage
+from switchboard.deliveries.schemas import (
+    MAX_EXAMPLES,
+    DeliveryOut,
+    DeliveryPage,
+    Insights,
+    Issues,
+    Summary,
+    Trends,
+)
 from switchboard.deliveries.status import ALL
+from switchboard.deliveries.windows import WINDOWS, Window, parse_window
 from switchboard.destinations.models import Destination
 
 router = APIRouter(tags=["deliveries"], dependencies=[AdminDep])
@@ -39,15 +48,15 @@ def list_deliveries(
 
 # Event delivery per destination (deliveries/insights.py), read from the delivery rollups.
 
-WindowParam = Annotated[str, Query(description=f"one of {', '.join(insights.WINDOWS)}")]
-Examples = Annotated[int, Query(ge=0, le=insights.MAX_EXAMPLES, description="examples per issue")]
+WindowParam = Annotated[str, Query(description=f"one of {', '.join(WINDOWS)}")]
+Examples = Annotated[int, Query(ge=0, le=MAX_EXAMPLES, description="examples per issue")]
 
 
-def _window(session: SessionDep, destination_id: int, window: str) -> insights.Window:
+def _window(session: SessionDep, destination_id: int, window: str) -> Window:
     if session.get(Destination, destination_id) is None:
         raise HTTPException(status_code=404, detail=f"destination {destination_id} not found")
     try:
-        return insights.parse_window(window)
+        return parse_window(window)
     except ValueError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
 
@@ -57,8 +66,8 @@ def read_insights(
     destination_id: int,
     session: SessionDep,
     window: WindowParam = "24h",
-    examples: Examples = insights.MAX_EXAMPLES,
-) -> insights.Insights:
+    examples: Examples = MAX_EXAMPLES,
+) -> Insights:
     """Summary, trends and issues (with examples) of one window."""
     span = _window(session, destination_id, window)
     return insights.insights(session, destination_id, span, examples=examples)
@@ -67,7 +76,7 @@ def read_insights(
 @router.get("/destinations/{destination_id}/insights/summary")
 def read_insights_summary(
     destination_id: int, session: SessionDep, window: WindowParam = "24h"
-) -> insights.Summary:
+) -> Summary:
     """Delivered, failed, retries, retrying, success rate, p50/p95 latency."""
     return insights.summary(session, destination_id, _window(session, destination_id, window))
 
@@ -75,7 +84,7 @@ def read_insights_summary(
 @router.get("/destinations/{destination_id}/insights/trends")
 def read_insights_trends(
     destination_id: int, session: SessionDep, window: WindowParam = "24h"
-) -> insights.Trends:
+) -> Trends:
     """Outcomes and latency per time bucket, oldest first."""
     return insights.trends(session, destination_id, _window(session, destination_id, window))
 
@@ -85,8 +94,8 @@ def read_insights_issues(
     destination_id: int,
     session: SessionDep,
     window: WindowParam = "24h",
-    examples: Examples = insights.MAX_EXAMPLES,
-) -> insights.Issues:
+    examples: Examples = MAX_EXAMPLES,
+) -> Issues:
     """Failures and retries grouped by error, most frequent first, with examples."""
     span = _window(session, destination_id, window)
     return insights.issues(session, destination_id, span, examples=examples)

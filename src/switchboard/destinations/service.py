@@ -2,7 +2,7 @@
 
 Settings are validated by the adapter's own model, stored encrypted, and shown masked: every
 `SecretStr` reads back as `MASK`, and so do the parts the model marks secret in its JSON Schema
-(custom header values, a URL's password and token-like query values: integrations/masking.py).
+(custom header values, a URL's password and token-like query values: destinations/masking.py).
 Sending `MASK` back in an update keeps the stored secret, so a form can round-trip what it was
 shown.
 """
@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from switchboard.destinations.addresses import internal_urls
 from switchboard.destinations.crypto import SettingsBox
+from switchboard.destinations.masking import MASK as MASK
+from switchboard.destinations.masking import MaskProblem, mask_settings, unmask_settings
 from switchboard.destinations.models import Connection, Destination
 from switchboard.integrations.base import Adapter
 from switchboard.integrations.http import mask_url_credentials
-from switchboard.integrations.masking import MASK as MASK
-from switchboard.integrations.masking import MaskProblem, mask_settings, unmask_settings
 from switchboard.sources.models import Source
 
 

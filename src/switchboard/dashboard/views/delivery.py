@@ -24,8 +24,9 @@ from switchboard.dashboard.views.destinations import (
 )
 from switchboard.deliveries import insights
 from switchboard.deliveries import service as deliveries
-from switchboard.deliveries.insights import Trends
+from switchboard.deliveries.schemas import Trends
 from switchboard.deliveries.status import Status
+from switchboard.deliveries.windows import Window, parse_window
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 
@@ -41,11 +42,11 @@ WINDOW_LABELS: Final = {
 DEFAULT_WINDOW: Final = "24h"
 
 
-def _window(name: str | None) -> insights.Window:
+def _window(name: str | None) -> Window:
     try:
-        return insights.parse_window(name or DEFAULT_WINDOW)
+        return parse_window(name or DEFAULT_WINDOW)
     except ValueError:
-        return insights.parse_window(DEFAULT_WINDOW)
+        return parse_window(DEFAULT_WINDOW)
 
 
 def _bucket_label(start: datetime, bucket_seconds: int) -> str:
