@@ -37,6 +37,8 @@ from switchboard.events.models import Event, RejectedEvent
 #: Pause between two batches (seconds): lets waiting writers (SQLite's single writer above
 #: all) in, and keeps a long prune to a fraction of the database's time.
 BATCH_PAUSE_SECONDS: Final = 0.02
+#: Rows deleted per transaction, unless the `prune_batch_size` setting says otherwise.
+PRUNE_BATCH: Final = 1000
 
 
 @dataclass
@@ -60,7 +62,7 @@ def prune(
     *,
     event_age: timedelta | None,
     attempt_age: timedelta | None,
-    batch: int = 1000,
+    batch: int = PRUNE_BATCH,
     budget_seconds: float | None = None,
     stopping: threading.Event | None = None,
     now: datetime | None = None,
