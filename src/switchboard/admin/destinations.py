@@ -144,7 +144,7 @@ def update_destination(
 @router.delete("/destinations/{destination_id}", status_code=204)
 def delete_destination(destination_id: int, request: Request, session: SessionDep) -> Response:
     service = _service(request, session)
-    session.delete(_found(service, destination_id))
+    service.delete(_found(service, destination_id))
     session.commit()
     return Response(status_code=204)
 
