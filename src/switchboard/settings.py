@@ -12,6 +12,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from switchboard.ingest.body import BODY_TIMEOUT_SECONDS
+from switchboard.jobs import defaults as job_defaults
+from switchboard.retention.prune import PRUNE_BATCH
+
 Network = IPv4Network | IPv6Network
 
 
@@ -51,7 +55,7 @@ class Settings(BaseSettings):
     )
     ingest_max_rows_per_commit: int = Field(default=2000, ge=1, le=20000)
     ingest_body_timeout_seconds: float = Field(
-        default=30.0,
+        default=BODY_TIMEOUT_SECONDS,
         gt=0,
         le=3600,
         description="How long a client may take to send a whole tracking-API request body; "
@@ -64,19 +68,26 @@ class Settings(BaseSettings):
         "default); see switchboard.app.tune_gc.",
     )
     delivery_lease_seconds: float = Field(
-        default=300.0,
+        default=job_defaults.LEASE_SECONDS,
         gt=0,
         description="How long a deliver job owns its deliveries; past it, a dead job's work "
         "is handed to another worker.",
     )
     requeue_after_seconds: float = Field(
-        default=15.0, gt=0, description="Re-enqueue a delivery its job has not claimed by then."
+        default=job_defaults.REQUEUE_AFTER_SECONDS,
+        gt=0,
+        description="Re-enqueue a delivery its job has not claimed by then.",
     )
     unrouted_after_seconds: float = Field(
-        default=10.0, gt=0, description="Route an event the router has not routed by then."
+        default=job_defaults.UNROUTED_AFTER_SECONDS,
+        gt=0,
+        description="Route an event the router has not routed by then.",
     )
     scheduler_tick_seconds: float = Field(
-        default=1.0, gt=0, le=60, description="How often the scheduler looks for due work."
+        default=job_defaults.SCHEDULER_TICK_SECONDS,
+        gt=0,
+        le=60,
+        description="How often the scheduler looks for due work.",
     )
     write_key_cache_seconds: float = Field(
         default=5.0,
@@ -123,7 +134,7 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="How often a worker (or serve without Redis) prunes."
     )
     prune_batch_size: int = Field(
-        default=1000, ge=1, le=100_000, description="Rows deleted per pruning transaction."
+        default=PRUNE_BATCH, ge=1, le=100_000, description="Rows deleted per pruning transaction."
     )
 
     @field_validator("trusted_proxies", mode="before")

@@ -173,3 +173,43 @@ def test_the_tester_shows_every_vendor_exchange_in_order_redacted(
         assert conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM attempts")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 0
+
+
+def test_the_tester_judges_with_the_destinations_retry_overrides(
+    settings: object, source: SourceRef
+) -> None:
+    from switchboard.settings import Settings
+
+    assert isinstance(settings, Settings)
+    allowed = settings.model_copy(update={"allow_private_destinations": True})
+    headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    with (
+        Sink(Reply(409, {"Retry-After": "30"}), Reply(503, {"Retry-After": "30"})) as sink,
+        running_server(allowed) as server,
+        httpx.Client(base_url=server.url, headers=headers) as admin,
+    ):
+        dest = admin.post(
+            "/api/v1/destinations",
+            json={
+                "name": "hook",
+                "type": "webhook",
+                "settings": {"urls": [sink.url]},
+                "source_ids": [source.id],
+                "retry": {"retry_statuses": [409]},
+            },
+        ).json()
+        event = {"type": "track", "userId": "u1", "event": "Order Completed"}
+        conflict = admin.post(f"/api/v1/destinations/{dest['id']}/test", json={"event": event})
+        busy = admin.post(f"/api/v1/destinations/{dest['id']}/test", json={"event": event})
+    assert conflict.json()["outcome"] == {
+        "kind": "retry",
+        "code": "http_409",
+        "reason": "HTTP 409 Conflict",
+        "retry_after": 30,
+    }
+    assert busy.json()["outcome"] == {
+        "kind": "failed",
+        "code": "http_503",
+        "reason": "HTTP 503 Service Unavailable",
+        "retry_after": None,
+    }

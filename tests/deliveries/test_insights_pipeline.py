@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from switchboard.deliveries.insights import WINDOWS
+from switchboard.deliveries.windows import WINDOWS
 from tests.fakes.sink import Reply, Sink
 from tests.pipeline.conftest import Pipeline, track
 

@@ -10,13 +10,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from switchboard.deliveries import insights
-from switchboard.deliveries.models import Status
 from switchboard.deliveries.rollups import (
     aggregate,
     bucket_bounds,
     latency_bucket,
     record_outcomes,
 )
+from switchboard.deliveries.status import Status
+from switchboard.deliveries.windows import WINDOWS
 from switchboard.destinations.models import Destination
 
 NOW = datetime(2026, 11, 22, 12, 30, 20, tzinfo=UTC)
@@ -75,14 +76,14 @@ def test_windows_are_exact_to_the_minute(engine: Engine, destination_id: int) ->
     with Session(engine) as session:
 
         def counts(window: str) -> tuple[int, int, int]:
-            s = insights.summary(session, destination_id, insights.WINDOWS[window], now=NOW)
+            s = insights.summary(session, destination_id, WINDOWS[window], now=NOW)
             return s.delivered, s.failed, s.retries
 
         assert counts("10m") == (1, 0, 0)
         assert counts("1h") == (2, 0, 1)
         assert counts("24h") == (3, 1, 1)
         assert counts("7d") == (4, 1, 1)
-        week = insights.trends(session, destination_id, insights.WINDOWS["7d"], now=NOW)
+        week = insights.trends(session, destination_id, WINDOWS["7d"], now=NOW)
         assert week.bucket_seconds == 6 * 3600
         assert len(week.buckets) == 29
         assert sum(b.delivered for b in week.buckets) == 4
@@ -97,7 +98,7 @@ def test_percentiles_from_the_histogram(engine: Engine, destination_id: int) -> 
         c["delivered_at"] = c["updated_at"]
     _record(engine, destination_id, changes, {i: float(i * 10) for i in range(1, 101)})
     with Session(engine) as session:
-        summary = insights.summary(session, destination_id, insights.WINDOWS["1h"], now=NOW)
+        summary = insights.summary(session, destination_id, WINDOWS["1h"], now=NOW)
     assert summary.latency.samples == 100
     assert summary.latency.p50_ms is not None
     assert summary.latency.p95_ms is not None
@@ -116,7 +117,7 @@ def test_rows_add_up_across_batches(engine: Engine, destination_id: int) -> None
         )
     assert sum(aggregate(destination_id, [_change(9, Status.FAILED, NOW)], {}).values()) == 2
     with Session(engine) as session:
-        found = insights.issues(session, destination_id, insights.WINDOWS["10m"], now=NOW)
+        found = insights.issues(session, destination_id, WINDOWS["10m"], now=NOW)
     assert [(i.status, i.code, i.count, i.examples) for i in found.issues] == [
         ("failed", "http_500", 3, [])  # no deliveries rows here, so no examples
     ]

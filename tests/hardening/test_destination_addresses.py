@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from switchboard.destinations.addresses import guarded_transport, internal_urls
-from switchboard.integrations.http import ErrorKind, classify, request
-from switchboard.jobs.retry import RetryPolicy
+from switchboard.integrations.base import OutcomeKind
+from switchboard.integrations.http import ErrorKind, describe, request
 from switchboard.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.hardening.endpoints import Endpoint
@@ -50,8 +50,8 @@ def test_a_name_rebound_to_loopback_after_it_was_saved_is_refused_at_connection(
         assert sent.failure is not None
         assert sent.failure.kind is ErrorKind.PRIVATE_ADDRESS
         assert "127.0.0.1" in sent.failure.message
-        outcome = classify(sent.response, sent.failure, RetryPolicy())
-        assert (outcome.kind.value, outcome.code) == ("failed", "private_address")
+        outcome = describe(sent.response, sent.failure)
+        assert (outcome.kind, outcome.code) == (OutcomeKind.PERMANENT, "private_address")
         assert endpoint.requests == 0, "the request reached the loopback endpoint"
 
 

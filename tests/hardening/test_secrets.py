@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from switchboard.integrations.masking import MASK
+from switchboard.destinations.masking import MASK
 from switchboard.integrations.webhook.adapter import sign
 from switchboard.settings import Settings
 from tests.conftest import ADMIN_TOKEN

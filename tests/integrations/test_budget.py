@@ -85,7 +85,7 @@ def test_a_full_window_gives_a_retry_after_the_wait(limiter: CallLimiter) -> Non
         assert limited is not None
     assert 0.05 <= time.monotonic() - started < 1.0
     assert (limited.kind, limited.code, limited.retry_after) == (
-        OutcomeKind.RETRY,
+        OutcomeKind.TEMPORARY,
         "rate_limited",
         30.0,
     )

@@ -1,4 +1,4 @@
-"""Recording and classifying single HTTP requests against a real loopback server."""
+"""Recording and describing single HTTP requests against a real loopback server."""
 
 from __future__ import annotations
 
@@ -18,13 +18,10 @@ from switchboard.integrations.http import (
     ErrorKind,
     Sent,
     TransportFailure,
-    classify,
+    describe,
     request,
 )
-from switchboard.jobs.retry import RetryPolicy
 from tests.fakes.sink import Reply, Sink
-
-POLICY = RetryPolicy()
 
 
 @pytest.fixture
@@ -51,44 +48,35 @@ def free_port() -> int:
     return port
 
 
-# -- classification ------------------------------------------------------------------------
+# -- outcomes ----------------------------------------------------------------------------
 
 DELIVERED = [200, 201, 202, 204]
-RETRIED = [408, 423, 429, 500, 502, 503, 504]
-FAILED = [301, 302, 400, 401, 403, 404, 413, 422, 501]
+#: Which of these retry is the policy's call (tests/jobs/test_retry.py); all are described alike.
+OTHER = [301, 302, 400, 401, 403, 404, 408, 413, 422, 423, 429, 500, 501, 502, 503, 504]
 
 
 @pytest.mark.parametrize("status", DELIVERED)
 def test_2xx_is_delivered(client: httpx.Client, sink: Sink, status: int) -> None:
     sink.set_default(Reply(status))
     sent = post(client, sink)
-    outcome = classify(sent.response, sent.failure, POLICY)
+    outcome = describe(sent.response, sent.failure)
     assert outcome.kind is OutcomeKind.DELIVERED
     assert (outcome.code, outcome.reason) == ("", "")
     assert sent.exchange.status == status
 
 
-@pytest.mark.parametrize("status", RETRIED)
-def test_temporary_statuses_are_retried(client: httpx.Client, sink: Sink, status: int) -> None:
-    sink.set_default(Reply(status, body="try later"))
-    sent = post(client, sink)
-    outcome = classify(sent.response, sent.failure, POLICY)
-    assert outcome.kind is OutcomeKind.RETRY
-    assert outcome.code == f"http_{status}"
-    assert outcome.reason.startswith(f"HTTP {status} {httpx.codes.get_reason_phrase(status)}")
-    assert outcome.reason.endswith(": try later")
-    assert outcome.retry_after is None
-
-
-@pytest.mark.parametrize("status", FAILED)
-def test_permanent_statuses_fail(client: httpx.Client, sink: Sink, status: int) -> None:
+@pytest.mark.parametrize("status", OTHER)
+def test_other_statuses_are_reported_with_the_status(
+    client: httpx.Client, sink: Sink, status: int
+) -> None:
     sink.set_default(Reply(status, {"Location": "https://elsewhere.example/"}, '{"error":"no"}'))
     sent = post(client, sink)
-    outcome = classify(sent.response, sent.failure, POLICY)
-    assert outcome.kind is OutcomeKind.FAILED
+    outcome = describe(sent.response, sent.failure)
+    assert (outcome.kind, outcome.status) == (OutcomeKind.HTTP, status)
     assert outcome.code == f"http_{status}"
     assert outcome.reason.startswith(f"HTTP {status} {httpx.codes.get_reason_phrase(status)}")
     assert outcome.reason.endswith(': {"error":"no"}')
+    assert outcome.retry_after is None
 
 
 def test_a_redirect_is_not_followed_and_says_where_it_pointed(
@@ -96,7 +84,7 @@ def test_a_redirect_is_not_followed_and_says_where_it_pointed(
 ) -> None:
     sink.set_default(Reply(301, {"Location": "https://new.example/hook"}))
     sent = post(client, sink)
-    outcome = classify(sent.response, sent.failure, POLICY)
+    outcome = describe(sent.response, sent.failure)
     assert outcome.reason == (
         "HTTP 301 Moved Permanently (redirects are not followed; Location: https://new.example/hook)"
     )
@@ -108,7 +96,7 @@ def test_reason_quotes_only_the_start_of_a_long_body_on_one_line(
 ) -> None:
     sink.set_default(Reply(400, body="line one\n\n   line two " + "x" * 1000))
     sent = post(client, sink)
-    reason = classify(sent.response, sent.failure, POLICY).reason
+    reason = describe(sent.response, sent.failure).reason
     assert reason.startswith("HTTP 400 Bad Request: line one line two xxx")
     assert reason.endswith("…")
     assert len(reason) < 260
@@ -117,8 +105,8 @@ def test_reason_quotes_only_the_start_of_a_long_body_on_one_line(
 def test_retry_after_in_seconds(client: httpx.Client, sink: Sink) -> None:
     sink.set_default(Reply(429, {"Retry-After": "120"}))
     sent = post(client, sink)
-    outcome = classify(sent.response, sent.failure, POLICY)
-    assert (outcome.kind, outcome.code, outcome.retry_after) == (OutcomeKind.RETRY, "http_429", 120)
+    outcome = describe(sent.response, sent.failure)
+    assert (outcome.kind, outcome.code, outcome.retry_after) == (OutcomeKind.HTTP, "http_429", 120)
     assert outcome.reason == "HTTP 429 Too Many Requests"
 
 
@@ -126,8 +114,8 @@ def test_retry_after_as_an_http_date(client: httpx.Client, sink: Sink) -> None:
     when = datetime.now(UTC) + timedelta(seconds=90)
     sink.set_default(Reply(503, {"Retry-After": format_datetime(when, usegmt=True)}))
     sent = post(client, sink)
-    outcome = classify(sent.response, sent.failure, POLICY)
-    assert outcome.kind is OutcomeKind.RETRY
+    outcome = describe(sent.response, sent.failure)
+    assert outcome.kind is OutcomeKind.HTTP
     assert outcome.retry_after is not None
     assert 80 <= outcome.retry_after <= 90
 
@@ -135,23 +123,14 @@ def test_retry_after_as_an_http_date(client: httpx.Client, sink: Sink) -> None:
 def test_an_unreadable_retry_after_is_ignored(client: httpx.Client, sink: Sink) -> None:
     sink.set_default(Reply(503, {"Retry-After": "soon"}))
     sent = post(client, sink)
-    assert classify(sent.response, sent.failure, POLICY).retry_after is None
-
-
-def test_the_policy_decides_which_statuses_retry(client: httpx.Client, sink: Sink) -> None:
-    sink.set_default(Reply(409))
-    sent = post(client, sink)
-    assert classify(sent.response, sent.failure, POLICY).kind is OutcomeKind.FAILED
-    custom = POLICY.with_overrides({"retry_statuses": [409]})
-    outcome = classify(sent.response, sent.failure, custom)
-    assert (outcome.kind, outcome.code) == (OutcomeKind.RETRY, "http_409")
+    assert describe(sent.response, sent.failure).retry_after is None
 
 
 def test_a_status_without_a_standard_name(client: httpx.Client, sink: Sink) -> None:
     sink.set_default(Reply(599))
     sent = post(client, sink)
-    outcome = classify(sent.response, sent.failure, POLICY)
-    assert (outcome.kind, outcome.reason) == (OutcomeKind.RETRY, "HTTP 599")
+    outcome = describe(sent.response, sent.failure)
+    assert (outcome.kind, outcome.status, outcome.reason) == (OutcomeKind.HTTP, 599, "HTTP 599")
 
 
 # -- no answer ---------------------------------------------------------------------------------
@@ -169,23 +148,23 @@ def test_a_hanging_server_times_out_without_raising(client: httpx.Client, sink: 
     assert sent.exchange.response_body is None
     assert sent.exchange.request_body == '{"a":1}'
     assert 250 <= sent.exchange.duration_ms < 2000
-    outcome = classify(sent.response, sent.failure, POLICY)
+    outcome = describe(sent.response, sent.failure)
     assert (outcome.kind, outcome.code, outcome.reason) == (
-        OutcomeKind.RETRY,
+        OutcomeKind.TEMPORARY,
         "timeout",
         "timed out after 0.3 s",
     )
 
 
-def test_a_refused_connection_is_retried(client: httpx.Client) -> None:
+def test_a_refused_connection_is_temporary(client: httpx.Client) -> None:
     url = f"http://127.0.0.1:{free_port()}/hook"
     sent = request(client, "POST", url, content=b"{}", timeout=2.0)
     assert sent.response is None
     assert sent.exchange.error == "connection refused"
     assert sent.exchange.url == url
-    outcome = classify(sent.response, sent.failure, POLICY)
+    outcome = describe(sent.response, sent.failure)
     assert (outcome.kind, outcome.code, outcome.reason) == (
-        OutcomeKind.RETRY,
+        OutcomeKind.TEMPORARY,
         "connection_error",
         "connection refused",
     )
@@ -199,21 +178,21 @@ def test_a_refused_connection_is_retried(client: httpx.Client) -> None:
         ("http://127.0.0.1:9/", {"X-Name": "naïve"}, "'ascii' codec can't encode"),
     ],
 )
-def test_a_request_that_cannot_be_sent_fails(
+def test_a_request_that_cannot_be_sent_is_permanent(
     client: httpx.Client, url: str, headers: dict[str, str], message: str
 ) -> None:
     sent = request(client, "POST", url, headers=headers, content=b"{}", timeout=1.0)
-    outcome = classify(sent.response, sent.failure, POLICY)
-    assert (outcome.kind, outcome.code) == (OutcomeKind.FAILED, "invalid_request")
+    outcome = describe(sent.response, sent.failure)
+    assert (outcome.kind, outcome.code) == (OutcomeKind.PERMANENT, "invalid_request")
     assert outcome.reason.startswith("the request could not be sent: ")
     assert message in outcome.reason
     assert sent.exchange.error == outcome.reason
     assert sent.exchange.url == url
 
 
-def test_classify_needs_a_response_or_a_failure() -> None:
+def test_describe_needs_a_response_or_a_failure() -> None:
     with pytest.raises(ValueError, match="response or a failure"):
-        classify(None, None, POLICY)
+        describe(None, None)
 
 
 # -- what is recorded ----------------------------------------------------------------------
@@ -288,7 +267,7 @@ def test_sensitive_headers_and_secret_values_are_redacted(client: httpx.Client, 
     assert secret not in exchange.url
     assert "page=2" in exchange.url
     assert secret not in str(exchange.as_dict())
-    outcome = classify(sent.response, sent.failure, POLICY, secrets=[secret])
+    outcome = describe(sent.response, sent.failure, secrets=[secret])
     assert secret not in outcome.reason
     # Only the record is redacted: the destination got the real values.
     assert sink.requests[0].header("x-api-key") == "k123"

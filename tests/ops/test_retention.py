@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, func, insert, select
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Attempt, Delivery
+from switchboard.deliveries.status import Status
 from switchboard.destinations.models import Destination
 from switchboard.events.models import Event, RejectedEvent
 from switchboard.retention.prune import prune

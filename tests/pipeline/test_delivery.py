@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from switchboard.deliveries.models import Status
+from switchboard.deliveries.status import Status
 from tests.fakes.sink import Reply, Sink
 from tests.pipeline.conftest import Pipeline, track
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from switchboard.deliveries.models import Status
+from switchboard.deliveries.status import Status
 from tests.fakes.pendo import INTEGRATION_KEY, TRACK_SECRET, FakePendo
 from tests.fakes.sink import Reply
 from tests.pipeline.conftest import Pipeline, track

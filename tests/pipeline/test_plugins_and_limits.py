@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 from pydantic import BaseModel
 
-from switchboard.deliveries.models import Status
+from switchboard.deliveries.status import Status
 from switchboard.integrations.base import Adapter, Message, Result, SendContext
 from tests.fakes.sink import Sink
 from tests.integrations.test_plugins import install_plugin

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from switchboard.deliveries.models import Status
+from switchboard.deliveries.status import Status
 from tests.fakes.sink import Reply, Sink
 from tests.pipeline.conftest import Pipeline, track
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from switchboard.deliveries.models import Status
+from switchboard.deliveries.status import Status
 from tests.fakes.sfmc import (
     CLIENT_ID,
     CLIENT_SECRET,

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from rq import Worker
 
-from switchboard.deliveries.models import Status
+from switchboard.deliveries.status import Status
 from tests.fakes.marketo import FakeMarketo
 from tests.fakes.pendo import INTEGRATION_KEY, TRACK_SECRET, FakePendo
 from tests.fakes.sfmc import FakeSFMC

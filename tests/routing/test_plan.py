@@ -6,15 +6,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.routing.plan import (
-    FILTERED,
-    PENDING,
-    SKIPPED,
-    UNSUPPORTED,
-    Filters,
-    Target,
-    plan,
-)
+from switchboard.deliveries.status import Status
+from switchboard.routing.plan import Filters, Target, plan
 
 ALL_CALLS = frozenset({"identify", "track", "page", "screen", "group", "alias"})
 HOOK = Target(1, "Orders hook", "Webhooks", ALL_CALLS)
@@ -28,19 +21,22 @@ def statuses(event: dict[str, Any], *targets: Target) -> list[str]:
 @pytest.mark.parametrize(
     ("integrations", "expected"),
     [
-        (None, [PENDING, PENDING]),
-        ({}, [PENDING, PENDING]),
-        ({"All": True}, [PENDING, PENDING]),
-        ({"All": False}, [SKIPPED, SKIPPED]),
-        ({"All": False, "Webhooks": True}, [PENDING, SKIPPED]),
-        ({"All": False, "Orders hook": True}, [PENDING, SKIPPED]),
-        ({"Marketo V2": False}, [PENDING, SKIPPED]),
-        ({"Marketo prod": False}, [PENDING, SKIPPED]),
-        ({"All": False, "Marketo V2": {"campaign": 7}}, [SKIPPED, PENDING]),
-        ({"All": False, "Segment.io": True}, [SKIPPED, SKIPPED]),
-        ({"Segment.io": False}, [PENDING, PENDING]),
-        ({"webhooks": False}, [PENDING, PENDING]),  # names are case-sensitive
-        ({"Orders hook": False, "Webhooks": True}, [SKIPPED, PENDING]),  # own name first
+        (None, [Status.PENDING, Status.PENDING]),
+        ({}, [Status.PENDING, Status.PENDING]),
+        ({"All": True}, [Status.PENDING, Status.PENDING]),
+        ({"All": False}, [Status.SKIPPED, Status.SKIPPED]),
+        ({"All": False, "Webhooks": True}, [Status.PENDING, Status.SKIPPED]),
+        ({"All": False, "Orders hook": True}, [Status.PENDING, Status.SKIPPED]),
+        ({"Marketo V2": False}, [Status.PENDING, Status.SKIPPED]),
+        ({"Marketo prod": False}, [Status.PENDING, Status.SKIPPED]),
+        ({"All": False, "Marketo V2": {"campaign": 7}}, [Status.SKIPPED, Status.PENDING]),
+        ({"All": False, "Segment.io": True}, [Status.SKIPPED, Status.SKIPPED]),
+        ({"Segment.io": False}, [Status.PENDING, Status.PENDING]),
+        ({"webhooks": False}, [Status.PENDING, Status.PENDING]),  # names are case-sensitive
+        (
+            {"Orders hook": False, "Webhooks": True},
+            [Status.SKIPPED, Status.PENDING],
+        ),  # own name first
     ],
 )
 def test_integrations_object(integrations: dict[str, Any] | None, expected: list[str]) -> None:
@@ -63,28 +59,32 @@ def test_object_value_carries_options_and_reasons_say_why() -> None:
 
 def test_unsupported_call_is_recorded_with_the_reason() -> None:
     [decision] = plan({"type": "alias", "userId": "u", "previousId": "p"}, (MARKETO,))
-    assert decision.status == UNSUPPORTED
+    assert decision.status == Status.UNSUPPORTED
     assert decision.reason == "Marketo V2 does not support alias calls"
 
 
 @pytest.mark.parametrize(
     ("filters", "event", "expected"),
     [
-        ({"allow_types": ["track"]}, {"type": "identify"}, FILTERED),
-        ({"allow_types": ["track"]}, {"type": "track", "event": "A"}, PENDING),
-        ({"deny_types": ["page"]}, {"type": "page"}, FILTERED),
-        ({"allow_events": ["Order Completed"]}, {"type": "track", "event": "Other"}, FILTERED),
+        ({"allow_types": ["track"]}, {"type": "identify"}, Status.FILTERED),
+        ({"allow_types": ["track"]}, {"type": "track", "event": "A"}, Status.PENDING),
+        ({"deny_types": ["page"]}, {"type": "page"}, Status.FILTERED),
+        (
+            {"allow_events": ["Order Completed"]},
+            {"type": "track", "event": "Other"},
+            Status.FILTERED,
+        ),
         (
             {"allow_events": ["Order Completed"]},
             {"type": "track", "event": "Order Completed"},
-            PENDING,
+            Status.PENDING,
         ),
-        ({"allow_events": ["Order Completed"]}, {"type": "identify"}, PENDING),
-        ({"deny_events": ["Noise"]}, {"type": "track", "event": "Noise"}, FILTERED),
+        ({"allow_events": ["Order Completed"]}, {"type": "identify"}, Status.PENDING),
+        ({"deny_events": ["Noise"]}, {"type": "track", "event": "Noise"}, Status.FILTERED),
         (
             {"allow_types": ["track"], "deny_events": ["Noise"]},
             {"type": "track", "event": "X"},
-            PENDING,
+            Status.PENDING,
         ),
     ],
 )
@@ -92,6 +92,6 @@ def test_filters(filters: dict[str, Any], event: dict[str, Any], expected: str) 
     target = Target(3, "Filtered", "Webhooks", ALL_CALLS, Filters.from_dict(filters))
     [decision] = plan(event, (target,))
     assert decision.status == expected
-    if expected == FILTERED:
+    if expected == Status.FILTERED:
         assert decision.reason is not None
         assert decision.reason.startswith("filter:")

@@ -8,8 +8,17 @@ from fastapi import APIRouter, HTTPException, Query
 
 from switchboard.admin.deps import AdminDep
 from switchboard.deliveries import insights, service
-from switchboard.deliveries.models import Status
-from switchboard.deliveries.schemas import DeliveryOut, DeliveryPage
+from switchboard.deliveries.schemas import (
+    MAX_EXAMPLES,
+    DeliveryOut,
+    DeliveryPage,
+    Insights,
+    Issues,
+    Summary,
+    Trends,
+)
+from switchboard.deliveries.status import ALL
+from switchboard.deliveries.windows import WINDOWS, Window, parse_window
 from switchboard.destinations.models import Destination
 from switchboard.web.deps import SessionDep
 
@@ -25,10 +34,8 @@ def list_deliveries(
     after_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> DeliveryPage:
-    if status is not None and status not in Status.ALL:
-        raise HTTPException(
-            status_code=400, detail=f"status must be one of {', '.join(Status.ALL)}"
-        )
+    if status is not None and status not in ALL:
+        raise HTTPException(status_code=400, detail=f"status must be one of {', '.join(ALL)}")
     rows, cursor = service.list_deliveries(
         session,
         destination_id=destination_id,
@@ -42,15 +49,15 @@ def list_deliveries(
 
 # Event delivery per destination (deliveries/insights.py), read from the delivery rollups.
 
-WindowParam = Annotated[str, Query(description=f"one of {', '.join(insights.WINDOWS)}")]
-Examples = Annotated[int, Query(ge=0, le=insights.MAX_EXAMPLES, description="examples per issue")]
+WindowParam = Annotated[str, Query(description=f"one of {', '.join(WINDOWS)}")]
+Examples = Annotated[int, Query(ge=0, le=MAX_EXAMPLES, description="examples per issue")]
 
 
-def _window(session: SessionDep, destination_id: int, window: str) -> insights.Window:
+def _window(session: SessionDep, destination_id: int, window: str) -> Window:
     if session.get(Destination, destination_id) is None:
         raise HTTPException(status_code=404, detail=f"destination {destination_id} not found")
     try:
-        return insights.parse_window(window)
+        return parse_window(window)
     except ValueError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
 
@@ -60,8 +67,8 @@ def read_insights(
     destination_id: int,
     session: SessionDep,
     window: WindowParam = "24h",
-    examples: Examples = insights.MAX_EXAMPLES,
-) -> insights.Insights:
+    examples: Examples = MAX_EXAMPLES,
+) -> Insights:
     """Summary, trends and issues (with examples) of one window."""
     span = _window(session, destination_id, window)
     return insights.insights(session, destination_id, span, examples=examples)
@@ -70,7 +77,7 @@ def read_insights(
 @router.get("/destinations/{destination_id}/insights/summary")
 def read_insights_summary(
     destination_id: int, session: SessionDep, window: WindowParam = "24h"
-) -> insights.Summary:
+) -> Summary:
     """Delivered, failed, retries, retrying, success rate, p50/p95 latency."""
     return insights.summary(session, destination_id, _window(session, destination_id, window))
 
@@ -78,7 +85,7 @@ def read_insights_summary(
 @router.get("/destinations/{destination_id}/insights/trends")
 def read_insights_trends(
     destination_id: int, session: SessionDep, window: WindowParam = "24h"
-) -> insights.Trends:
+) -> Trends:
     """Outcomes and latency per time bucket, oldest first."""
     return insights.trends(session, destination_id, _window(session, destination_id, window))
 
@@ -88,8 +95,8 @@ def read_insights_issues(
     destination_id: int,
     session: SessionDep,
     window: WindowParam = "24h",
-    examples: Examples = insights.MAX_EXAMPLES,
-) -> insights.Issues:
+    examples: Examples = MAX_EXAMPLES,
+) -> Issues:
     """Failures and retries grouped by error, most frequent first, with examples."""
     span = _window(session, destination_id, window)
     return insights.issues(session, destination_id, span, examples=examples)

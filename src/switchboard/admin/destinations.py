@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from switchboard.admin.deps import AdminDep
 from switchboard.deliveries import service as deliveries
+from switchboard.deliveries.status import Status
 from switchboard.destinations.crypto import SecretKeyMissing
 from switchboard.destinations.models import Destination
 from switchboard.destinations.schemas import (
@@ -126,7 +127,7 @@ def update_destination(
 def delete_destination(
     destination_id: int, service: DestinationsDep, session: SessionDep
 ) -> Response:
-    session.delete(_found(service, destination_id))
+    service.delete(_found(service, destination_id))
     session.commit()
     return Response(status_code=204)
 
@@ -148,7 +149,8 @@ def test_destination(
         settings,
         destination.name,
         body.event,
-        SendContext(http=jobs.http, policy=jobs.policy.with_overrides(destination.retry)),
+        SendContext(http=jobs.http),
+        jobs.policy.with_overrides(destination.retry),
     )
 
 
@@ -161,7 +163,7 @@ def replay(
     body: ReplayIn | None = None,
 ) -> ReplayOut:
     body = body or ReplayIn()
-    if body.status not in ("failed", "all"):
+    if body.status not in (Status.FAILED, "all"):
         raise HTTPException(status_code=400, detail="status must be 'failed' or 'all'")
     _found(service, destination_id)
     ids = deliveries.replay(

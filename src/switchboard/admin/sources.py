@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException, Response
 
 from switchboard.admin.deps import AdminDep
+from switchboard.db.changes import KEEP
 from switchboard.sources import service
 from switchboard.sources.models import Source
 from switchboard.sources.schemas import RotateKey, SourceCreate, SourceOut, SourceUpdate
@@ -24,8 +25,9 @@ def _found(session: SessionDep, source_id: int) -> Source:
 
 @router.post("", status_code=201)
 def create_source(body: SourceCreate, session: SessionDep) -> SourceOut:
-    source = service.create_source(session, body.name, enabled=body.enabled)
-    source.rate_limit_per_second = body.rate_limit_per_second
+    source = service.create_source(
+        session, body.name, enabled=body.enabled, rate_limit_per_second=body.rate_limit_per_second
+    )
     session.commit()
     return SourceOut.of(source)
 
@@ -43,19 +45,23 @@ def read_source(source_id: int, session: SessionDep) -> SourceOut:
 @router.patch("/{source_id}")
 def update_source(source_id: int, body: SourceUpdate, session: SessionDep) -> SourceOut:
     source = _found(session, source_id)
-    if body.name is not None:
-        source.name = body.name
-    if body.enabled is not None:
-        source.enabled = body.enabled
-    if "rate_limit_per_second" in body.model_fields_set:  # null removes the limit
-        source.rate_limit_per_second = body.rate_limit_per_second
+    service.update_source(
+        session,
+        source,
+        name=KEEP if body.name is None else body.name,
+        enabled=KEEP if body.enabled is None else body.enabled,
+        # null removes the limit; leaving it out keeps it
+        rate_limit_per_second=(
+            body.rate_limit_per_second if "rate_limit_per_second" in body.model_fields_set else KEEP
+        ),
+    )
     session.commit()
     return SourceOut.of(source)
 
 
 @router.delete("/{source_id}", status_code=204)
 def delete_source(source_id: int, session: SessionDep) -> Response:
-    session.delete(_found(session, source_id))
+    service.delete_source(session, _found(session, source_id))
     session.commit()
     return Response(status_code=204)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from switchboard.deliveries.status import Status
+
 
 @dataclass(frozen=True, slots=True)
 class IssueText:
@@ -17,7 +19,7 @@ RETRIED = "Switchboard retries these automatically with growing pauses."
 def describe_issue(code: str | None, status: str) -> IssueText:
     """A plain-language title and advice for an error code (`http_503`, `timeout`, ...)."""
     code = code or ""
-    will_retry = status == "retrying"
+    will_retry = status == Status.RETRYING
     if code.startswith("http_") and code[5:].isdigit():
         http = int(code[5:])
         if http == 429:

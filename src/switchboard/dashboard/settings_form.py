@@ -7,7 +7,7 @@ settings document the destination service validates with the adapter's own model
 
 A setting with secret parts that is not a secret field as a whole (the webhook's header
 values, a URL's password or ?token=) shows them as `MASK`, as every read does
-(integrations/masking.py); sent back unchanged, each `MASK` keeps the stored value.
+(destinations/masking.py); sent back unchanged, each `MASK` keeps the stored value.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from switchboard.dashboard.deps import Form
-from switchboard.integrations.masking import MASK, is_masked_secret
+from switchboard.destinations.masking import MASK, is_masked_secret
 
 PREFIX: Final = "setting."
 CLEAR_PREFIX: Final = "clear."

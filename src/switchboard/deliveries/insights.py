@@ -7,8 +7,9 @@ of deliveries waiting for a retry (at most `RETRYING_COUNT_CAP` rows) and the ex
 each issue (at most `MAX_EXAMPLES` rows, through an index of the rows that carry an error
 code).
 
-Windows are exact to the minute: minute rows cover the window's partial hours at both ends,
-hour rows the whole hours between.
+Windows (`deliveries/windows.py`) are exact to the minute: minute rows cover the window's
+partial hours at both ends, hour rows the whole hours between. The shapes answered are in
+`deliveries/schemas.py`.
 """
 
 from __future__ import annotations
@@ -16,148 +17,27 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
 
-from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.deliveries.rollups import HOUR, MINUTE, NO_LATENCY, DeliveryRollup, bucket_bounds
+from switchboard.deliveries.schemas import (
+    MAX_EXAMPLES,
+    RETRYING_COUNT_CAP,
+    Insights,
+    Issue,
+    IssueExample,
+    Issues,
+    Latency,
+    Summary,
+    TrendBucket,
+    Trends,
+)
+from switchboard.deliveries.status import Status
+from switchboard.deliveries.windows import Window
 from switchboard.events.models import Event
-
-MAX_EXAMPLES: Final = 20
-#: Counting deliveries waiting for a retry stops here (shown as "at least").
-RETRYING_COUNT_CAP: Final = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A time range the event delivery view offers, and its trend bucket size."""
-
-    name: str
-    seconds: int
-    bucket_seconds: int
-
-
-WINDOWS: Final[dict[str, Window]] = {
-    w.name: w
-    for w in (
-        Window("10m", 600, 60),
-        Window("1h", 3600, 300),
-        Window("24h", 86_400, 3600),
-        Window("7d", 7 * 86_400, 6 * 3600),
-        Window("14d", 14 * 86_400, 12 * 3600),
-    )
-}
-
-
-def parse_window(name: str) -> Window:
-    """The window called `name`; ValueError naming the allowed ones otherwise."""
-    try:
-        return WINDOWS[name]
-    except KeyError:
-        raise ValueError(f"window must be one of {', '.join(WINDOWS)}") from None
-
-
-class Latency(BaseModel):
-    """Time from an event's arrival (or its replay) to its delivery, in milliseconds.
-
-    Read from a histogram, so within about 19 % of the exact value; null without deliveries.
-    """
-
-    p50_ms: float | None
-    p95_ms: float | None
-    samples: int
-
-
-class Summary(BaseModel):
-    destination_id: int
-    window: str
-    since: datetime
-    until: datetime
-    delivered: int = Field(description="deliveries that reached the destination in the window")
-    failed: int = Field(description="deliveries that failed for good in the window")
-    retries: int = Field(description="tries in the window that failed and will be tried again")
-    retrying: int = Field(
-        description="deliveries waiting for a retry now, last tried in the window "
-        f"(counted up to {RETRYING_COUNT_CAP})"
-    )
-    success_rate: float | None = Field(
-        description="delivered / (delivered + failed), from 0 to 1; null when neither happened"
-    )
-    latency: Latency
-
-
-class TrendBucket(BaseModel):
-    start: datetime
-    delivered: int
-    retries: int
-    failed: int
-    p50_ms: float | None
-    p95_ms: float | None
-
-
-class Trends(BaseModel):
-    """Outcomes and latency per bucket, oldest first; every bucket of the window is listed
-    (the first one may begin before the window)."""
-
-    destination_id: int
-    window: str
-    since: datetime
-    until: datetime
-    bucket_seconds: int
-    buckets: list[TrendBucket]
-
-
-class IssueExample(BaseModel):
-    """One delivery with this issue: the event, and its last attempt's HTTP exchanges.
-
-    Each exchange holds the request sent (`method`, `url`, `request_headers`,
-    `request_body`) and the answer (`status`, `response_headers`, `response_body`) or the
-    `error` instead, redacted as stored (docs/delivery.md).
-    """
-
-    delivery_id: int
-    event_id: int
-    status: str
-    code: str | None
-    reason: str | None
-    attempts: int
-    updated_at: datetime
-    event: dict[str, Any]
-    attempt_at: datetime | None
-    duration_ms: float | None
-    exchanges: list[dict[str, Any]]
-
-
-class Issue(BaseModel):
-    """Outcomes in the window with one error: `status` is `failed` (given up or refused) or
-    `retrying` (will be tried again); `count` counts outcomes (a delivery tried three times
-    counts three times under `retrying`). `examples` are the newest deliveries whose last
-    outcome, in the window, still has this error."""
-
-    status: str
-    code: str
-    reason: str | None = Field(description="the newest example's reason, for people")
-    count: int
-    examples: list[IssueExample]
-
-
-class Issues(BaseModel):
-    destination_id: int
-    window: str
-    since: datetime
-    until: datetime
-    issues: list[Issue] = Field(description="most frequent first")
-
-
-class Insights(BaseModel):
-    """The whole event delivery view of a destination for one window."""
-
-    summary: Summary
-    trends: Trends
-    issues: Issues
 
 
 def _floor(moment: datetime, seconds: int) -> int:

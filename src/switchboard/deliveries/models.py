@@ -3,7 +3,7 @@
 A delivery row exists for every routing decision, not only for sends: `skipped` (the
 integrations object turned the destination off), `filtered` (a destination filter),
 `unsupported` (the adapter cannot take that call) are recorded with the reason, so every
-decision is queryable.
+decision is queryable. The statuses are `deliveries/status.py`.
 """
 
 from __future__ import annotations
@@ -15,19 +15,6 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from switchboard.db.base import Base, BigId, JsonDoc, UTCDateTime, utcnow
-
-
-class Status:
-    PENDING = "pending"  # waiting for a deliver job
-    RETRYING = "retrying"  # failed temporarily; next try at next_attempt_at
-    DELIVERED = "delivered"
-    FAILED = "failed"  # permanent failure, or gave up
-    SKIPPED = "skipped"  # the event's integrations object turned this destination off
-    FILTERED = "filtered"  # a destination filter dropped it
-    UNSUPPORTED = "unsupported"  # the adapter does not take this call type
-
-    OPEN = (PENDING, RETRYING)
-    ALL = (PENDING, RETRYING, DELIVERED, FAILED, SKIPPED, FILTERED, UNSUPPORTED)
 
 
 class Delivery(Base):

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Attempt, Delivery
+from switchboard.deliveries.status import ALL, Status
 from switchboard.events.models import Event
 from switchboard.jobs.defaults import REQUEUE_AFTER_SECONDS
 
@@ -94,7 +95,7 @@ def delivery_stats(session: Session, destination_id: int, since: datetime) -> di
     return {
         "destination_id": destination_id,
         "since": since,
-        "counts": {status: by_status.get(status, 0) for status in Status.ALL},
+        "counts": {status: by_status.get(status, 0) for status in ALL},
         "errors": errors,
         "latency_ms": {
             "p50": _percentile(latencies, 0.50),
@@ -121,7 +122,7 @@ def replay(
     `enqueued` false (no queue at hand, e.g. the CLI in embedded mode) the rows are due at
     once and the scheduler sends them.
     """
-    statuses = (Status.FAILED,) if status == "failed" else (Status.FAILED, Status.DELIVERED)
+    statuses = (Status.FAILED,) if status == Status.FAILED else (Status.FAILED, Status.DELIVERED)
     conditions = [Delivery.destination_id == destination_id, Delivery.status.in_(statuses)]
     if since is not None:
         conditions.append(Delivery.created_at >= since)

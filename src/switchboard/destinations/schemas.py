@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchboard.deliveries.status import Status
 from switchboard.destinations.models import Destination
 
 
@@ -93,7 +94,9 @@ class TestIn(BaseModel):
 
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status: str = Field(default="failed", description="failed, or all (every finished delivery)")
+    status: str = Field(
+        default=Status.FAILED, description="failed, or all (every finished delivery)"
+    )
     since: datetime | None = None
     until: datetime | None = None
 

@@ -1,8 +1,9 @@
-"""Create, change and read configured destinations. Callers own the session and commit.
+"""Create, change, delete and read configured destinations; the rows are written by
+`destinations/store.py`. Callers own the session and commit.
 
 Settings are validated by the adapter's own model, stored encrypted, and shown masked: every
 `SecretStr` reads back as `MASK`, and so do the parts the model marks secret in its JSON Schema
-(custom header values, a URL's password and token-like query values: integrations/masking.py).
+(custom header values, a URL's password and token-like query values: destinations/masking.py).
 Sending `MASK` back in an update keeps the stored secret, so a form can round-trip what it was
 shown.
 """
@@ -12,19 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from switchboard.db.changes import KEEP, Kept
+from switchboard.destinations import store
 from switchboard.destinations.addresses import internal_urls
 from switchboard.destinations.crypto import SettingsBox
-from switchboard.destinations.models import Connection, Destination
+from switchboard.destinations.masking import MASK as MASK
+from switchboard.destinations.masking import MaskProblem, mask_settings, unmask_settings
+from switchboard.destinations.models import Destination
 from switchboard.integrations.base import Adapter
 from switchboard.integrations.http import mask_url_credentials
-from switchboard.integrations.masking import MASK as MASK
-from switchboard.integrations.masking import MaskProblem, mask_settings, unmask_settings
 from switchboard.sources.models import Source
 
 
@@ -70,6 +73,14 @@ def validate_settings(adapter: Adapter, settings: Mapping[str, Any]) -> BaseMode
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise _invalid(adapter, errors) from None
+
+
+T = TypeVar("T")
+
+
+def _given(data: DestinationInput, field: str, value: T | None) -> Kept[T | None]:
+    """An optional field's new value: set (or null, when `data.clear` names it), else KEEP."""
+    return value if value is not None or field in data.clear else KEEP
 
 
 @dataclass(frozen=True)
@@ -159,7 +170,8 @@ class DestinationService:
         adapter = self.adapter(data.type)
         self._check_name(data.name)
         settings = self._validated(adapter, data.settings or {})
-        destination = Destination(
+        return store.add_destination(
+            self.session,
             name=data.name,
             type=data.type,
             settings_encrypted=self.box.seal(_plain(settings)),
@@ -168,19 +180,17 @@ class DestinationService:
             retry=data.retry,
             rate_limit_per_second=data.rate_limit_per_second,
             max_concurrency=data.max_concurrency,
+            source_ids=self._check_sources(data.source_ids or []),
         )
-        for source_id in self._check_sources(data.source_ids or []):
-            destination.connections.append(Connection(source_id=source_id))
-        self.session.add(destination)
-        self.session.flush()
-        return destination
 
     def update(self, destination: Destination, data: DestinationInput) -> Destination:
+        """Apply what `data` sets (a field in `data.clear` is set to null); nothing changes
+        when any of it is refused."""
         if data.type is not None and data.type != destination.type:
             raise DestinationError("a destination's type cannot change; create another one")
         if data.name is not None:
             self._check_name(data.name, destination.id)
-            destination.name = data.name
+        sealed: Kept[str] = KEEP
         if data.settings is not None:
             adapter = self.adapter(destination.type)
             stored = _plain(self.settings_of(destination))
@@ -191,25 +201,24 @@ class DestinationService:
             except MaskProblem as exc:
                 raise _invalid(adapter, exc.errors) from None
             merged = {**stored, **restored}
-            settings = self._validated(adapter, merged)
-            destination.settings_encrypted = self.box.seal(_plain(settings))
-        if data.enabled is not None:
-            destination.enabled = data.enabled
-        if data.filters is not None:
-            destination.filters = data.filters
-        if data.retry is not None or "retry" in data.clear:
-            destination.retry = data.retry
-        if data.rate_limit_per_second is not None or "rate_limit_per_second" in data.clear:
-            destination.rate_limit_per_second = data.rate_limit_per_second
-        if data.max_concurrency is not None or "max_concurrency" in data.clear:
-            destination.max_concurrency = data.max_concurrency
+            sealed = self.box.seal(_plain(self._validated(adapter, merged)))
+        source_ids: Kept[set[int]] = KEEP
         if data.source_ids is not None:
-            wanted = set(self._check_sources(data.source_ids))
-            destination.connections = [
-                c for c in destination.connections if c.source_id in wanted
-            ] + [
-                Connection(source_id=s)
-                for s in sorted(wanted - {c.source_id for c in destination.connections})
-            ]
-        self.session.flush()
+            source_ids = set(self._check_sources(data.source_ids))
+        store.change_destination(
+            self.session,
+            destination,
+            name=KEEP if data.name is None else data.name,
+            settings_encrypted=sealed,
+            enabled=KEEP if data.enabled is None else data.enabled,
+            filters=KEEP if data.filters is None else data.filters,
+            retry=_given(data, "retry", data.retry),
+            rate_limit_per_second=_given(data, "rate_limit_per_second", data.rate_limit_per_second),
+            max_concurrency=_given(data, "max_concurrency", data.max_concurrency),
+            source_ids=source_ids,
+        )
         return destination
+
+    def delete(self, destination: Destination) -> None:
+        """Delete the destination with its connections and deliveries."""
+        store.delete_destination(self.session, destination)

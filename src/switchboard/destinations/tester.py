@@ -2,7 +2,8 @@
 
 The event is normalized as the tracking API would (messageId, timestamps), the destination's
 integrations-object choice and supported calls are applied as routing would, and then the
-same adapter code the workers run sends it. The answer is the outcome and every exchange.
+same adapter code the workers run sends it. The answer is the outcome, judged by the
+destination's retry policy as a deliver job would, and every exchange.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
+from switchboard.deliveries.status import Status
 from switchboard.ingest.normalize import Envelope, normalize
 from switchboard.ingest.rows import RejectedRow
 from switchboard.integrations.base import Adapter, Message, SendContext
-from switchboard.routing.plan import PENDING, Target, plan
+from switchboard.jobs.retry import RetryPolicy
+from switchboard.routing.plan import Target, plan
 
 
 def run_test(
@@ -25,7 +28,9 @@ def run_test(
     destination_name: str,
     event: dict[str, Any],
     context: SendContext,
+    policy: RetryPolicy,
 ) -> dict[str, Any]:
+    """The outcome, as `policy` (the destination's) judges it, and every exchange."""
     row = normalize(dict(event), None, Envelope(received_at=datetime.now(UTC), client_ip=None), 0)
     if isinstance(row, RejectedRow):
         return {
@@ -35,7 +40,7 @@ def run_test(
     payload: dict[str, Any] = orjson.loads(row.payload)
     target = Target(0, destination_name, adapter.display_name, adapter.supported_calls)
     [decision] = plan(payload, [target])
-    if decision.status != PENDING:
+    if decision.status != Status.PENDING:
         return {
             "outcome": {
                 "kind": decision.status,
@@ -46,12 +51,13 @@ def run_test(
             "event": payload,
         }
     [result] = adapter.send(settings, [Message(0, payload, decision.options or {})], context)
+    verdict = policy.judge(result.outcome)
     return {
         "outcome": {
-            "kind": result.outcome.kind.value,
-            "code": result.outcome.code or None,
-            "reason": result.outcome.reason or None,
-            "retry_after": result.outcome.retry_after,
+            "kind": verdict.kind.value,
+            "code": verdict.code or None,
+            "reason": verdict.reason or None,
+            "retry_after": verdict.retry_after,
         },
         "exchanges": [e.as_dict() for e in result.exchanges],
         "event": payload,

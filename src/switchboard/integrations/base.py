@@ -2,8 +2,9 @@
 
 An adapter is declarative: a settings model (pydantic; `SecretStr` for secrets; `title` and
 `description` become the form label and help), the Spec calls it supports, and `send`, which
-turns a batch of events into HTTP exchanges and one `Outcome` per event. The retry policy
-(`jobs/retry.py`) decides what an HTTP answer means unless the vendor's body says more.
+turns a batch of events into HTTP exchanges and one `Outcome` per event. An outcome says what
+happened (delivered, an HTTP status, a temporary or permanent failure); the retry policy
+(`jobs/retry.py`) decides what that means for the delivery. Adapters never import `jobs`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from typing import Any, ClassVar, Protocol
 import httpx
 from pydantic import BaseModel
 
-from switchboard.jobs.retry import RetryPolicy
-
 
 class OutcomeKind(StrEnum):
+    """What an adapter saw. Whether it is tried again is not the adapter's call: the retry
+    policy (`jobs/retry.py`) decides, with the destination's overrides."""
+
     DELIVERED = "delivered"
-    RETRY = "retry"  # temporary: try again later (awaiting retry)
-    FAILED = "failed"  # permanent: discarded, with the reason
+    HTTP = "http"  # a status other than 2xx: the policy's `retry_statuses` decide
+    TEMPORARY = "temporary"  # passes by itself: no answer (timeout, refused), a vendor's throttle
+    PERMANENT = "permanent"  # trying again will not help: a bad request, a rejected record
+    EITHER = "either"  # one per endpoint in `parts`: delivered or retried when any part is
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +39,30 @@ class Outcome:
     reason: str = ""  # human-readable: "HTTP 503 Service Unavailable", "timed out after 5 s"
     code: str = ""  # stable, groupable: "http_503", "timeout", "connection_error", ...
     retry_after: float | None = None  # seconds the destination asked us to wait
+    status: int | None = None  # the HTTP status, for `HTTP`
+    parts: tuple[Outcome, ...] = ()  # for `EITHER`
 
     @classmethod
     def delivered(cls) -> Outcome:
         return cls(OutcomeKind.DELIVERED)
 
     @classmethod
-    def retry(cls, reason: str, code: str, retry_after: float | None = None) -> Outcome:
-        return cls(OutcomeKind.RETRY, reason, code, retry_after)
+    def http(cls, status: int, reason: str, retry_after: float | None = None) -> Outcome:
+        """The destination answered `status` (not 2xx); code `http_<status>`."""
+        return cls(OutcomeKind.HTTP, reason, f"http_{status}", retry_after, status)
 
     @classmethod
-    def failed(cls, reason: str, code: str) -> Outcome:
-        return cls(OutcomeKind.FAILED, reason, code)
+    def temporary(cls, reason: str, code: str, retry_after: float | None = None) -> Outcome:
+        return cls(OutcomeKind.TEMPORARY, reason, code, retry_after)
+
+    @classmethod
+    def permanent(cls, reason: str, code: str) -> Outcome:
+        return cls(OutcomeKind.PERMANENT, reason, code)
+
+    @classmethod
+    def either(cls, reason: str, parts: Sequence[Outcome]) -> Outcome:
+        """The event went to several endpoints (`parts`, in order) and none took it."""
+        return cls(OutcomeKind.EITHER, reason, parts[0].code if parts else "", parts=tuple(parts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +114,7 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class SendContext:
-    """What the caller lends an adapter for one `send`: an HTTP client and the policy.
+    """What the caller lends an adapter for one `send`: an HTTP client, and the shared limiter.
 
     `limiter` and `scope` let an adapter hold a vendor's own API limits (calls per window,
     concurrent calls) across every worker process: `scope` names the configured destination
@@ -107,7 +123,6 @@ class SendContext:
     """
 
     http: httpx.Client
-    policy: RetryPolicy
     limiter: CallLimiter | None = None
     scope: str = ""
 

@@ -11,7 +11,7 @@ Redis with the RQ backend), each slot a member of a sorted set that expires by i
 - concurrency: each call holds a second slot while it is in flight, at most `concurrent`.
 
 A call that finds either limit full waits, polling, for at most `max_wait` seconds in all;
-then it is not sent, and its events get a retry outcome (`rate_limited`,
+then it is not sent, and its events get a temporary outcome (`rate_limited`,
 `concurrency_limited`) instead of a refusal from the vendor that would cost its quota.
 """
 
@@ -72,7 +72,7 @@ class Budget:
 
     @contextmanager
     def call(self) -> Iterator[Outcome | None]:
-        """Hold room for one call. Yields None when the call may be sent now, or the retry
+        """Hold room for one call. Yields None when the call may be sent now, or the temporary
         outcome to give instead when no room came within the wait. Without a limiter (the
         event tester) there is always room."""
         limiter = self._limiter
@@ -89,7 +89,7 @@ class Budget:
                     f"this {limits.vendor} instance's budget of {limits.calls} calls per "
                     f"{limits.window:g} s is used up"
                 )
-                yield Outcome.retry(reason, "rate_limited", limits.window)
+                yield Outcome.temporary(reason, "rate_limited", limits.window)
                 return
         slot = None
         if limits.concurrent is not None:
@@ -98,7 +98,7 @@ class Budget:
                 if counted is not None:
                     limiter.release_slot(self.window_key, counted)  # nothing was sent
                 reason = f"{limits.concurrent} calls to this {limits.vendor} instance are in flight"
-                yield Outcome.retry(reason, "concurrency_limited", 1.0)
+                yield Outcome.temporary(reason, "concurrency_limited", 1.0)
                 return
         try:
             yield None

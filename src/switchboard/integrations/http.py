@@ -4,16 +4,15 @@
 or the destination does. It returns the response (or None) and an `Exchange`: what was sent and
 what came back, redacted and size-capped, ready to be stored and shown.
 
-`classify` turns that into an `Outcome`. The codes it gives are stable, so they can be grouped:
+`describe` turns that into an `Outcome`: what happened, not whether to try again (the retry
+policy, `jobs/retry.py`, judges that). The codes it gives are stable, so they can be grouped:
 
     delivered            2xx
-    retry                http_<status>     status in `RetryPolicy.retry_statuses` (408, 423, 429,
-                                           5xx but 501), `Retry-After` honoured
-                         timeout           no answer within the timeout
+    http                 http_<status>     any other status, with the `Retry-After` it sent; 3xx
+                                           say redirects are not followed
+    temporary            timeout           no answer within the timeout
                          connection_error  refused, reset, unreachable, DNS failure, closed early
-    failed               http_<status>     any other status: 3xx (redirects are not followed),
-                                           4xx, 501
-                         invalid_request   the request could not be built or sent (bad URL,
+    permanent            invalid_request   the request could not be built or sent (bad URL,
                                            illegal header): retrying will not help
                          private_address   the host is or resolves to a non-public address,
                                            refused at connection time (destinations/addresses.py)
@@ -27,6 +26,8 @@ import socket
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Final
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
@@ -35,7 +36,6 @@ import httpcore
 import httpx
 
 from switchboard.integrations.base import Exchange, Outcome
-from switchboard.jobs.retry import RetryPolicy, parse_retry_after
 
 REDACTED: Final = "[redacted]"
 
@@ -140,10 +140,9 @@ def request(
     return Sent(response, exchange, failure)
 
 
-def classify(
+def describe(
     response: httpx.Response | None,
     failure: TransportFailure | None,
-    policy: RetryPolicy,
     *,
     secrets: Sequence[str] = (),
 ) -> Outcome:
@@ -153,10 +152,10 @@ def classify(
     """
     if response is None:
         if failure is None:
-            raise ValueError("classify needs a response or a failure")
+            raise ValueError("describe needs a response or a failure")
         if failure.kind in (ErrorKind.INVALID_REQUEST, ErrorKind.PRIVATE_ADDRESS):
-            return Outcome.failed(failure.message, failure.kind.value)
-        return Outcome.retry(failure.message, failure.kind.value)
+            return Outcome.permanent(failure.message, failure.kind.value)
+        return Outcome.temporary(failure.message, failure.kind.value)
 
     status = response.status_code
     if 200 <= status < 300:
@@ -173,10 +172,23 @@ def classify(
     excerpt = body_excerpt(response.content, secrets)
     if excerpt:
         reason = f"{reason}: {excerpt}"
-    code = f"http_{status}"
-    if policy.is_retryable(status):
-        return Outcome.retry(reason, code, parse_retry_after(response.headers.get("retry-after")))
-    return Outcome.failed(reason, code)
+    return Outcome.http(status, reason, parse_retry_after(response.headers.get("retry-after")))
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: an integer, or an HTTP date. None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def status_line(status: int) -> str:

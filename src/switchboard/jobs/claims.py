@@ -28,9 +28,10 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.deliveries.rollups import RollupKey
 from switchboard.deliveries.rollups import write as write_rollups
+from switchboard.deliveries.status import OPEN
 from switchboard.events.models import Event
 
 
@@ -81,7 +82,7 @@ def open_store(conn: Connection, engine: Engine, lease_seconds: float) -> Store:
     return LeasingStore(engine, lease_seconds)
 
 
-_OPEN = list(Status.OPEN)
+_OPEN = list(OPEN)
 
 _PG_CLAIM = (
     "SELECT d.id, d.attempts, d.options, coalesce(d.retry_since, e.received_at), e.payload "
@@ -197,7 +198,7 @@ class LeasingStore:
                     update(Delivery)
                     .where(
                         Delivery.id.in_(list(delivery_ids)),
-                        Delivery.status.in_(Status.OPEN),
+                        Delivery.status.in_(OPEN),
                         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
                     )
                     .values(lease_until=now + timedelta(seconds=self._lease))

@@ -19,28 +19,29 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import and_, or_
 
-from switchboard.deliveries.models import Delivery, Status
+from switchboard.deliveries.models import Delivery
 from switchboard.deliveries.rollups import aggregate as aggregate_rollups
+from switchboard.deliveries.status import OPEN, AttemptOutcome, Status
 from switchboard.destinations.models import Destination
-from switchboard.integrations.base import Adapter, Message, OutcomeKind, Result, SendContext
+from switchboard.integrations.base import Adapter, Message, Result, SendContext
 from switchboard.jobs import defaults
 from switchboard.jobs.claims import Claimed, Store, job_connection, open_store
 from switchboard.jobs.context import JobContext
-from switchboard.jobs.retry import RetryPolicy
+from switchboard.jobs.retry import RetryPolicy, Verdict
 
 log = logging.getLogger(__name__)
 
 
 def _outcomes(
-    policy: RetryPolicy, results: Sequence[Result], held: dict[int, Claimed]
+    policy: RetryPolicy, judged: Sequence[tuple[Result, Verdict]], held: dict[int, Claimed]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The delivery changes and the attempts rows for a chunk's results."""
+    """The delivery changes and the attempts rows for a chunk's results, as `policy` judged
+    them."""
     now = datetime.now(UTC)
     changes: list[dict[str, Any]] = []
     attempt_rows: list[dict[str, Any]] = []
     shown: set[int] = set()
-    for result in results:
-        outcome = result.outcome
+    for result, outcome in judged:
         tries = held[result.delivery_id].attempts + 1
         change: dict[str, Any] = {
             "b_id": result.delivery_id,
@@ -53,10 +54,10 @@ def _outcomes(
             "delivered_at": None,
             "status": Status.FAILED,
         }
-        if outcome.kind is OutcomeKind.DELIVERED:
+        if outcome.kind is AttemptOutcome.DELIVERED:
             change["status"] = Status.DELIVERED
             change["delivered_at"] = now
-        elif outcome.kind is OutcomeKind.RETRY:
+        elif outcome.kind is AttemptOutcome.RETRY:
             wait = policy.delay(tries, outcome.retry_after)
             age = (now - held[result.delivery_id].since).total_seconds()
             if age + wait > policy.give_up_after:
@@ -74,7 +75,7 @@ def _outcomes(
                 "code": outcome.code or None,
                 "reason": outcome.reason or None,
                 "duration_ms": sum(e.duration_ms for e in result.exchanges),
-                "exchanges": _exchanges(result, shown),
+                "exchanges": _exchanges(result, outcome, shown),
             }
         )
     return changes, attempt_rows
@@ -88,7 +89,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _exchanges(result: Result, shown: set[int]) -> list[dict[str, Any]]:
+def _exchanges(result: Result, outcome: Verdict, shown: set[int]) -> list[dict[str, Any]]:
     """The exchanges to store for one result.
 
     A batched request is shared by every event in it. Its bodies are stored in full with the
@@ -99,7 +100,7 @@ def _exchanges(result: Result, shown: set[int]) -> list[dict[str, Any]]:
     stored = []
     for exchange in result.exchanges:
         document = exchange.as_dict()
-        if result.outcome.kind is OutcomeKind.DELIVERED:
+        if outcome.kind is AttemptOutcome.DELIVERED:
             if id(exchange) in shown:
                 document["request_body"] = document["response_body"] = None
                 document["bodies"] = "stored with the first event of this batch"
@@ -195,9 +196,7 @@ class _Job:
         self.policy = policy
         self.rate = rate
         self.slot = slot
-        self.context = SendContext(
-            http=ctx.http, policy=policy, limiter=ctx.limiter, scope=str(destination_id)
-        )
+        self.context = SendContext(http=ctx.http, limiter=ctx.limiter, scope=str(destination_id))
 
     def run(self, ids: list[int]) -> int:
         size = defaults.SEND_CHUNK
@@ -247,12 +246,14 @@ class _Job:
             error = f"{type(exc).__name__} at {where.filename}:{where.lineno}"
             log.error("adapter %s raised %s", self.adapter.type, error)
             raise _Rest(60, f"adapter error: {error}") from None
-        changes, attempt_rows = _outcomes(self.policy, results, {h.id: h for h in held})
+        judged = [(result, self.policy.judge(result.outcome)) for result in results]
+        changes, attempt_rows = _outcomes(self.policy, judged, {h.id: h for h in held})
         since = {h.id: h.since for h in held}
         # Event-delivery rollups (deliveries/rollups.py) go in the chunk's transaction.
         rollups = aggregate_rollups(self.destination_id, changes, since)
         self.store.record(changes, attempt_rows, rollups)
-        self.ctx.metrics.record_results(self.destination_id, results, since)
+        outcomes = [(result.delivery_id, verdict.kind) for result, verdict in judged]
+        self.ctx.metrics.record_results(self.destination_id, outcomes, since)
         return len(held)
 
     def _reserve(self, count: int) -> str:
@@ -274,7 +275,7 @@ class _Job:
 def due_condition(now: datetime) -> Any:
     """Deliveries the scheduler should hand to a deliver job now."""
     return and_(
-        Delivery.status.in_(Status.OPEN),
+        Delivery.status.in_(OPEN),
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
     )

@@ -13,7 +13,8 @@ import orjson
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from switchboard.deliveries.models import Delivery, Status
+from switchboard.deliveries.models import Delivery
+from switchboard.deliveries.status import Status
 from switchboard.destinations.models import Connection as SourceLink
 from switchboard.destinations.models import Destination
 from switchboard.events.models import Event, RouteQueue

@@ -19,7 +19,8 @@ from prometheus_client.registry import Collector
 from rq import Queue
 from sqlalchemy import Engine, func, select
 
-from switchboard.deliveries.models import Delivery, Status
+from switchboard.deliveries.models import Delivery
+from switchboard.deliveries.status import OPEN
 from switchboard.events.models import RouteQueue
 from switchboard.jobs import defaults as job_defaults
 from switchboard.observability import defaults
@@ -89,7 +90,7 @@ class StateCollector(Collector):
             ).one()
             rows = conn.execute(
                 select(Delivery.status, func.count(), func.min(Delivery.created_at))
-                .where(Delivery.status.in_(Status.OPEN))
+                .where(Delivery.status.in_(OPEN))
                 .group_by(Delivery.status)
             ).all()
         events = GaugeMetricFamily(
@@ -108,7 +109,7 @@ class StateCollector(Collector):
             labels=["status"],
         )
         by_status = {status: (count, oldest) for status, count, oldest in rows}
-        for status in Status.OPEN:
+        for status in OPEN:
             open_count.add_metric([status], by_status.get(status, (0, None))[0])
         oldest = min((o for _, o in by_status.values() if o is not None), default=None)
         open_age = GaugeMetricFamily(

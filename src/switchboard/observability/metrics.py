@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from switchboard.deliveries.status import AttemptOutcome
+
 if TYPE_CHECKING:
     from switchboard.ingest.rows import EventRow, RejectedRow
-    from switchboard.integrations.base import Result
 
 #: Request latency buckets (seconds): single events answer in milliseconds, batches in tens.
 REQUEST_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -159,25 +160,25 @@ class Metrics:
     def record_results(
         self,
         destination_id: int,
-        results: Iterable[Result],
+        outcomes: Iterable[tuple[int, AttemptOutcome]],
         received: Mapping[int, datetime],
     ) -> None:
-        """Count the outcomes of one sent chunk; `received` maps delivery id → arrival."""
+        """Count the outcomes (delivery id, what the attempt came to) of one sent chunk;
+        `received` maps delivery id → arrival."""
         now = datetime.now(UTC)
-        outcomes: Tally[str] = Tally()
+        tally: Tally[str] = Tally()
         bounds = DELIVERY_BUCKETS
         counts = [0] * (len(bounds) + 1)
         total = 0.0
-        for result in results:
-            kind = result.outcome.kind.value
-            outcomes[kind] += 1
-            if kind == "delivered" and result.delivery_id in received:
-                seconds = max(0.0, (now - received[result.delivery_id]).total_seconds())
+        for delivery_id, kind in outcomes:
+            tally[kind.value] += 1
+            if kind is AttemptOutcome.DELIVERED and delivery_id in received:
+                seconds = max(0.0, (now - received[delivery_id]).total_seconds())
                 counts[bisect_left(bounds, seconds)] += 1
                 total += seconds
         label = str(destination_id)
-        for kind, count in outcomes.items():
-            self.deliveries.labels(label, kind).inc(count)
+        for kind_name, count in tally.items():
+            self.deliveries.labels(label, kind_name).inc(count)
         if any(counts):
             add_observations(self.delivery_latency.labels(label), counts, total)
 

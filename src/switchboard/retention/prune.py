@@ -30,12 +30,15 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Engine, Table, delete, exists, literal, select
 
-from switchboard.deliveries.models import Attempt, Delivery, Status
+from switchboard.deliveries.models import Attempt, Delivery
+from switchboard.deliveries.status import OPEN
 from switchboard.events.models import Event, RejectedEvent
 
 #: Pause between two batches (seconds): lets waiting writers (SQLite's single writer above
 #: all) in, and keeps a long prune to a fraction of the database's time.
 BATCH_PAUSE_SECONDS: Final = 0.02
+#: Rows deleted per transaction, unless the `prune_batch_size` setting says otherwise.
+PRUNE_BATCH: Final = 1000
 
 
 @dataclass
@@ -59,7 +62,7 @@ def prune(
     *,
     event_age: timedelta | None,
     attempt_age: timedelta | None,
-    batch: int = 1000,
+    batch: int = PRUNE_BATCH,
     budget_seconds: float | None = None,
     stopping: threading.Event | None = None,
     now: datetime | None = None,
@@ -101,7 +104,7 @@ def prune(
             batch,
             go_on,
         )
-        busy = exists().where(Delivery.event_id == Event.id, Delivery.status.in_(Status.OPEN))
+        busy = exists().where(Delivery.event_id == Event.id, Delivery.status.in_(OPEN))
         result.events = _walk(
             engine, Event.__table__, Event.id, Event.received_at, cutoff, batch, go_on, busy
         )

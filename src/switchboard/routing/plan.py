@@ -15,10 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-PENDING = "pending"
-SKIPPED = "skipped"
-FILTERED = "filtered"
-UNSUPPORTED = "unsupported"
+from switchboard.deliveries.status import Status
 
 _IGNORED_KEYS = frozenset({"Segment.io"})
 
@@ -69,7 +66,7 @@ class Target:
 @dataclass(frozen=True, slots=True)
 class Decision:
     destination_id: int
-    status: str  # PENDING, SKIPPED, FILTERED or UNSUPPORTED
+    status: Status  # PENDING, SKIPPED, FILTERED or UNSUPPORTED
     reason: str | None = None
     options: dict[str, Any] | None = None
 
@@ -108,20 +105,20 @@ def plan(event: Mapping[str, Any], targets: Sequence[Target]) -> list[Decision]:
     for target in targets:
         on, options, why_off = _integration_choice(integrations, target)
         if not on:
-            decisions.append(Decision(target.id, SKIPPED, why_off))
+            decisions.append(Decision(target.id, Status.SKIPPED, why_off))
             continue
         filtered = target.filters.reject_reason(call_type, name if isinstance(name, str) else None)
         if filtered is not None:
-            decisions.append(Decision(target.id, FILTERED, filtered))
+            decisions.append(Decision(target.id, Status.FILTERED, filtered))
             continue
         if call_type not in target.supported_calls:
             decisions.append(
                 Decision(
                     target.id,
-                    UNSUPPORTED,
+                    Status.UNSUPPORTED,
                     f"{target.display_name} does not support {call_type} calls",
                 )
             )
             continue
-        decisions.append(Decision(target.id, PENDING, None, options or None))
+        decisions.append(Decision(target.id, Status.PENDING, None, options or None))
     return decisions

@@ -1,4 +1,5 @@
-"""Create, change and rotate sources. Callers own the session and the commit."""
+"""Create, change, rotate and delete sources; the rows are written by `sources/store.py`.
+Callers own the session and the commit."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from switchboard.db.changes import KEEP, Kept
+from switchboard.sources import store
 from switchboard.sources.models import Source, WriteKey
 
 #: How long a rotated-out key keeps working unless the caller says otherwise.
@@ -19,12 +22,32 @@ def new_write_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def create_source(session: Session, name: str, *, enabled: bool = True) -> Source:
-    source = Source(name=name, enabled=enabled)
-    source.keys.append(WriteKey(key=new_write_key()))
-    session.add(source)
-    session.flush()
-    return source
+def create_source(
+    session: Session, name: str, *, enabled: bool = True, rate_limit_per_second: float | None = None
+) -> Source:
+    """A new source with a fresh write key."""
+    return store.add_source(
+        session, name, new_write_key(), enabled=enabled, rate_limit_per_second=rate_limit_per_second
+    )
+
+
+def update_source(
+    session: Session,
+    source: Source,
+    *,
+    name: Kept[str] = KEEP,
+    enabled: Kept[bool] = KEEP,
+    rate_limit_per_second: Kept[float | None] = KEEP,
+) -> None:
+    """Change what is given (`rate_limit_per_second=None` removes the limit)."""
+    store.change_source(
+        session, source, name=name, enabled=enabled, rate_limit_per_second=rate_limit_per_second
+    )
+
+
+def delete_source(session: Session, source: Source) -> None:
+    """Delete the source with its keys, connections and events."""
+    store.delete_source(session, source)
 
 
 def list_sources(session: Session) -> list[Source]:
@@ -50,11 +73,4 @@ def rotate_key(
     session: Session, source: Source, grace: timedelta = DEFAULT_ROTATION_GRACE
 ) -> WriteKey:
     """Give `source` a new key; its other keys stop working after `grace` (0: at once)."""
-    ends = datetime.now(UTC) + grace
-    for key in source.keys:
-        if key.expires_at is None or key.expires_at > ends:
-            key.expires_at = ends
-    fresh = WriteKey(key=new_write_key())
-    source.keys.append(fresh)
-    session.flush()
-    return fresh
+    return store.add_key(session, source, new_write_key(), others_end_by=datetime.now(UTC) + grace)

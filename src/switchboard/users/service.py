@@ -1,6 +1,6 @@
 """Create users, check passwords (with a per-account throttle) and manage login sessions.
 
-Callers own the session and the commit.
+The rows are written by `users/store.py`. Callers own the session and the commit.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from switchboard.users import store
 from switchboard.users.models import User, UserSession
 from switchboard.users.passwords import hash_password, random_password, verify_password
 
@@ -65,21 +66,16 @@ def create_user(session: Session, email: str, password: str) -> User:
         hashed = hash_password(password)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    user = User(email=address, password_hash=hashed)
-    session.add(user)
-    session.flush()
-    return user
+    return store.add_user(session, address, hashed)
 
 
 def set_password(session: Session, user: User, password: str) -> None:
     """Change the password and end every session of the user."""
     try:
-        user.password_hash = hash_password(password)
+        hashed = hash_password(password)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    user.failed_logins = 0
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    session.flush()
+    store.change_password(session, user, hashed)
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -115,13 +111,9 @@ def authenticate(session: Session, email: str, password: str) -> LoginResult:
     if wait > 0:
         return LoginResult(None, retry_after=wait)
     if not verify_password(password, user.password_hash):
-        user.failed_logins += 1
-        user.last_failed_at = now
-        session.flush()
+        store.record_failed_login(session, user, now)
         return LoginResult(None, retry_after=lockout_remaining(user, now))
-    user.failed_logins = 0
-    user.last_login_at = now
-    session.flush()
+    store.record_login(session, user, now)
     return LoginResult(user)
 
 
@@ -132,17 +124,10 @@ def _digest(token: str) -> str:
 def start_session(session: Session, user: User) -> tuple[str, UserSession]:
     """A new login session for `user`; returns the token for the cookie (never stored)."""
     now = datetime.now(UTC)
-    session.execute(delete(UserSession).where(UserSession.expires_at < now))
     token = secrets.token_urlsafe(32)
-    row = UserSession(
-        user_id=user.id,
-        token_sha256=_digest(token),
-        csrf_token=secrets.token_urlsafe(32),
-        created_at=now,
-        expires_at=now + SESSION_LIFETIME,
+    row = store.add_session(
+        session, user, _digest(token), secrets.token_urlsafe(32), now, now + SESSION_LIFETIME
     )
-    session.add(row)
-    session.flush()
     return token, row
 
 
@@ -162,7 +147,7 @@ def find_session(session: Session, token: str) -> tuple[UserSession, User] | Non
 
 
 def end_session(session: Session, token: str) -> None:
-    session.execute(delete(UserSession).where(UserSession.token_sha256 == _digest(token)))
+    store.delete_session(session, _digest(token))
 
 
 def ensure_first_user(session: Session) -> tuple[str, str] | None:

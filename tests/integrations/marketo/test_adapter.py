@@ -10,13 +10,14 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from switchboard.integrations.base import Message, OutcomeKind, Result, SendContext
+from switchboard.deliveries.status import AttemptOutcome
+from switchboard.integrations.base import Message, Result, SendContext
 from switchboard.integrations.marketo import MarketoAdapter, MarketoSettings
 from switchboard.integrations.marketo import api as marketo_api
 from switchboard.jobs.limits import LocalLimiter
-from switchboard.jobs.retry import RetryPolicy
 from tests.fakes.marketo import CLIENT_ID, CLIENT_SECRET, FakeMarketo
 from tests.fakes.sink import Reply
+from tests.integrations.verdicts import judge, kinds
 
 ORDER_TYPE = 100001
 ACTIVITIES = {
@@ -31,7 +32,7 @@ ACTIVITIES = {
 @pytest.fixture
 def context() -> Iterator[SendContext]:
     with httpx.Client() as client:
-        yield SendContext(http=client, policy=RetryPolicy())
+        yield SendContext(http=client)
 
 
 @pytest.fixture
@@ -61,10 +62,6 @@ def send(
 ) -> list[Result]:
     batch = [Message(delivery_id=100 + n, event=event) for n, event in enumerate(events)]
     return (adapter or MarketoAdapter()).send(settings_for(marketo, **settings), batch, context)
-
-
-def kinds(results: list[Result]) -> list[OutcomeKind]:
-    return [result.outcome.kind for result in results]
 
 
 def identify(email: str | None = "ada@example.com", **traits: Any) -> dict[str, Any]:
@@ -107,7 +104,7 @@ def test_identify_upserts_the_lead_with_mapped_traits(
         context, marketo, [event], trait_mapping={"plan": "userId", "userId": "anonymousId"}
     )
 
-    assert (result.delivery_id, result.outcome.kind) == (100, OutcomeKind.DELIVERED)
+    assert (result.delivery_id, judge(result.outcome).kind) == (100, AttemptOutcome.DELIVERED)
     token_call, leads_call = marketo.requests
     assert token_call.path == "/identity/oauth/token"
     assert leads_call.path == "/rest/v1/leads.json"
@@ -136,7 +133,7 @@ def test_the_lookup_field_is_configurable(context: SendContext, marketo: FakeMar
         context, marketo, [event], lookup_field="userId", trait_mapping={"userId": "userId"}
     )
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     assert body_of(marketo, 0)["lookupField"] == "userId"
     assert marketo.leads_by("userId")["u-1"]["firstName"] == "Ada"
 
@@ -146,7 +143,7 @@ def test_an_event_without_the_lookup_value_fails_without_a_call(
 ) -> None:
     results = send(context, marketo, [identify(None, firstName="Ada"), identify()])
 
-    assert kinds(results) == [OutcomeKind.FAILED, OutcomeKind.DELIVERED]
+    assert kinds(results) == [AttemptOutcome.FAILED, AttemptOutcome.DELIVERED]
     assert results[0].outcome.code == "missing_lookup_field"
     assert "email" in results[0].outcome.reason
     assert len(body_of(marketo, 0)["input"]) == 1
@@ -156,7 +153,7 @@ def test_leads_go_in_batches_of_300(context: SendContext, marketo: FakeMarketo) 
     events = [identify(f"p{n}@example.com") for n in range(301)]
     results = send(context, marketo, events)
 
-    assert set(kinds(results)) == {OutcomeKind.DELIVERED}
+    assert set(kinds(results)) == {AttemptOutcome.DELIVERED}
     assert [len(body_of(marketo, n)["input"]) for n in range(2)] == [300, 1]
     assert len(marketo.leads) == 301
 
@@ -170,7 +167,7 @@ def test_skipped_records_get_their_own_outcomes(context: SendContext, marketo: F
     ]
     results = send(context, marketo, events, trait_mapping={"favouriteColour": "colour"})
 
-    assert kinds(results) == [OutcomeKind.DELIVERED, OutcomeKind.FAILED, OutcomeKind.RETRY]
+    assert kinds(results) == [AttemptOutcome.DELIVERED, AttemptOutcome.FAILED, AttemptOutcome.RETRY]
     assert results[1].outcome.code == "marketo_1006"
     assert "Field 'colour' not found" in results[1].outcome.reason
     assert results[2].outcome.code == "marketo_1029"
@@ -185,7 +182,7 @@ def test_track_finds_or_creates_the_lead_then_adds_the_activity(
 ) -> None:
     (result,) = send(context, marketo, [track()])
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     assert body_of(marketo, 0) == {
         "action": "createOrUpdate",
         "lookupField": "email",
@@ -216,7 +213,7 @@ def test_identify_and_track_of_one_lead_upsert_it_once(
 ) -> None:
     results = send(context, marketo, [identify(), track(), track(email="bob@example.com")])
 
-    assert set(kinds(results)) == {OutcomeKind.DELIVERED}
+    assert set(kinds(results)) == {AttemptOutcome.DELIVERED}
     paths = [r.path for r in marketo.rest_requests]
     assert paths == [
         "/rest/v1/leads.json",
@@ -232,7 +229,7 @@ def test_an_unmapped_event_is_rejected_without_a_call(
 ) -> None:
     (result,) = send(context, marketo, [track("Signed Up")])
 
-    assert result.outcome.kind is OutcomeKind.FAILED
+    assert judge(result.outcome).kind is AttemptOutcome.FAILED
     assert result.outcome.reason.startswith("Message Rejected: no custom activity mapped")
     assert "Signed Up" in result.outcome.reason
     assert result.outcome.code == "message_rejected"
@@ -244,8 +241,8 @@ def test_an_event_without_its_primary_property_fails(
 ) -> None:
     (result,) = send(context, marketo, [track(total=3)])
 
-    assert (result.outcome.kind, result.outcome.code) == (
-        OutcomeKind.FAILED,
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.FAILED,
         "missing_primary_attribute",
     )
 
@@ -256,7 +253,10 @@ def test_a_skipped_activity_fails_with_marketos_reason(
     activities = {"Order Completed": {**ACTIVITIES["Order Completed"], "activity_type_id": 9}}
     (result,) = send(context, marketo, [track()], activities=activities)
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.FAILED, "marketo_1013")
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.FAILED,
+        "marketo_1013",
+    )
     assert "Activity type not found" in result.outcome.reason
 
 
@@ -293,7 +293,7 @@ def test_an_expired_token_is_renewed_and_the_call_repeated_once(
     marketo.expire_tokens()
     (result,) = send(context, marketo, [identify("bob@example.com")], adapter)
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     assert marketo.token_calls == 2
     first, second = marketo.rest_requests[1:]
     assert first.header("authorization") != second.header("authorization")
@@ -308,7 +308,10 @@ def test_a_token_refused_twice_is_retried_later(context: SendContext, marketo: F
     marketo.fail_next("601", "601")
     (result,) = send(context, marketo, [identify()])
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.RETRY, "marketo_601")
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.RETRY,
+        "marketo_601",
+    )
     assert marketo.token_calls == 2
     assert len(marketo.rest_requests) == 2
 
@@ -326,7 +329,7 @@ def test_wrong_credentials_fail_with_a_hint(context: SendContext, marketo: FakeM
 
     assert [r.outcome.code for r in results] == ["http_401", "http_401"]
     assert "check the client id and client secret" in results[0].outcome.reason
-    assert results[0].outcome.kind is OutcomeKind.FAILED
+    assert judge(results[0].outcome).kind is AttemptOutcome.FAILED
     assert marketo.rest_requests == []
     assert marketo.token_calls == 1
 
@@ -349,19 +352,19 @@ def test_secrets_and_the_token_are_redacted_from_the_record(
 @pytest.mark.parametrize(
     ("code", "kind", "retry_after"),
     [
-        ("606", OutcomeKind.RETRY, 20.0),
-        ("615", OutcomeKind.RETRY, 5.0),
-        ("611", OutcomeKind.RETRY, None),
-        ("799", OutcomeKind.RETRY, None),
-        ("603", OutcomeKind.FAILED, None),
-        ("609", OutcomeKind.FAILED, None),
+        ("606", AttemptOutcome.RETRY, 20.0),
+        ("615", AttemptOutcome.RETRY, 5.0),
+        ("611", AttemptOutcome.RETRY, None),
+        ("799", AttemptOutcome.RETRY, None),
+        ("603", AttemptOutcome.FAILED, None),
+        ("609", AttemptOutcome.FAILED, None),
     ],
 )
 def test_call_level_errors_are_classified_by_code(
     context: SendContext,
     marketo: FakeMarketo,
     code: str,
-    kind: OutcomeKind,
+    kind: AttemptOutcome,
     retry_after: float | None,
 ) -> None:
     marketo.fail_next(code)
@@ -387,7 +390,7 @@ def test_a_server_error_retries(context: SendContext, marketo: FakeMarketo) -> N
     marketo.script(Reply(503, body="<html>down</html>"))
     (result,) = send(context, marketo, [identify()])
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.RETRY, "http_503")
+    assert (judge(result.outcome).kind, result.outcome.code) == (AttemptOutcome.RETRY, "http_503")
     assert "could not get a Marketo access token" in result.outcome.reason
 
 
@@ -397,7 +400,10 @@ def test_a_malformed_answer_retries(context: SendContext, marketo: FakeMarketo) 
     marketo.script(Reply(200, body="{not json"))
     (result,) = send(context, marketo, [identify()], adapter)
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.RETRY, "invalid_response")
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.RETRY,
+        "invalid_response",
+    )
     assert "{not json" in result.outcome.reason
 
 
@@ -409,7 +415,10 @@ def test_a_result_count_that_does_not_match_retries(
     marketo.script(Reply(200, body='{"success": true, "result": []}'))
     (result,) = send(context, marketo, [identify()], adapter)
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.RETRY, "invalid_response")
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.RETRY,
+        "invalid_response",
+    )
 
 
 # -- limits ------------------------------------------------------------------------------------
@@ -431,7 +440,7 @@ class RecordingLimiter(LocalLimiter):
 
 
 def limited_context(client: httpx.Client, limiter: LocalLimiter) -> SendContext:
-    return SendContext(http=client, policy=RetryPolicy(), limiter=limiter, scope="7")
+    return SendContext(http=client, limiter=limiter, scope="7")
 
 
 def test_every_call_is_counted_in_the_instance_window_and_holds_a_slot(
@@ -443,7 +452,7 @@ def test_every_call_is_counted_in_the_instance_window_and_holds_a_slot(
             limited_context(client, limiter), marketo, [identify(), track(email="b@example.com")]
         )
 
-    assert set(kinds(results)) == {OutcomeKind.DELIVERED}
+    assert set(kinds(results)) == {AttemptOutcome.DELIVERED}
     assert len(marketo.requests) == 4  # token, lead, lead, activity
     window, concurrent = f"marketo:{marketo.url}:window", f"marketo:{marketo.url}:concurrent"
     assert limiter.acquired == [(window, 100), (concurrent, 10)] * 4
@@ -482,7 +491,7 @@ def test_no_free_slot_retries_without_a_call(
         results = send(limited_context(client, limiter), marketo, [identify(), track()])
 
     assert {r.outcome.code for r in results} == {"concurrency_limited"}
-    assert results[0].outcome.kind is OutcomeKind.RETRY
+    assert judge(results[0].outcome).kind is AttemptOutcome.RETRY
     assert "10 calls to this Marketo instance are in flight" in results[0].outcome.reason
     assert marketo.requests == []
     assert limiter._slots[f"marketo:{marketo.url}:window"] == {}  # nothing sent, not counted
@@ -498,7 +507,10 @@ def test_a_used_up_window_retries_without_a_call(
     with httpx.Client() as client:
         (result,) = send(limited_context(client, limiter), marketo, [identify()])
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.RETRY, "rate_limited")
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.RETRY,
+        "rate_limited",
+    )
     assert result.outcome.retry_after == 20.0
     assert "budget of 100 calls per 20 s is used up" in result.outcome.reason
     assert marketo.requests == []

@@ -12,12 +12,14 @@ import pytest
 from pydantic import BaseModel
 
 from switchboard import __version__
-from switchboard.integrations.base import Message, OutcomeKind, Result, SendContext
+from switchboard.deliveries.status import AttemptOutcome
+from switchboard.integrations.base import Message, Result, SendContext
 from switchboard.integrations.http import REDACTED
 from switchboard.integrations.pendo import PendoAdapter, PendoSettings
 from switchboard.jobs.retry import RetryPolicy
 from tests.fakes.pendo import INTEGRATION_KEY, TRACK_SECRET, FakePendo
 from tests.fakes.sink import Reply
+from tests.integrations.verdicts import judge, kinds
 
 ADAPTER = PendoAdapter()
 
@@ -25,7 +27,7 @@ ADAPTER = PendoAdapter()
 @pytest.fixture
 def context() -> Iterator[SendContext]:
     with httpx.Client() as client:
-        yield SendContext(http=client, policy=RetryPolicy())
+        yield SendContext(http=client)
 
 
 @pytest.fixture
@@ -45,10 +47,6 @@ def send(
     }
     batch = [Message(delivery_id=100 + n, event=event) for n, event in enumerate(events)]
     return ADAPTER.send(PendoSettings.model_validate(settings), batch, context)
-
-
-def kinds(results: list[Result]) -> list[OutcomeKind]:
-    return [result.outcome.kind for result in results]
 
 
 def identify(user: str = "u-1", **traits: Any) -> dict[str, Any]:
@@ -98,7 +96,7 @@ def test_identify_updates_the_visitor_with_its_traits(
 ) -> None:
     (result,) = send(context, pendo, [identify()])
 
-    assert (result.delivery_id, result.outcome.kind) == (100, OutcomeKind.DELIVERED)
+    assert (result.delivery_id, judge(result.outcome).kind) == (100, AttemptOutcome.DELIVERED)
     (received,) = pendo.requests
     assert (received.method, received.path) == (
         "POST",
@@ -121,7 +119,7 @@ def test_a_group_id_trait_ties_the_visitor_to_the_account(
     event = identify(groupId="acct-9", name="Ada", address={"city": "Paris", "geo": {"lat": 1}})
     (result,) = send(context, pendo, [event])
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     (record,) = json.loads(pendo.requests[0].body)
     assert record == {
         "visitorId": "u-1",
@@ -139,7 +137,7 @@ def test_group_updates_the_account_with_the_group_traits(
 ) -> None:
     (result,) = send(context, pendo, [group()])
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     (received,) = pendo.requests
     assert received.path == "/api/v1/metadata/account/agent/value?create=true"
     assert json.loads(received.body) == [
@@ -156,7 +154,7 @@ def test_track_posts_a_track_event_with_the_shared_secret(
     event["context"]["groupId"] = "acct-3"
     (result,) = send(context, pendo, [event])
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     (received,) = pendo.requests
     assert (received.method, received.path) == ("POST", "/data/track")
     assert received.header("x-pendo-integration-key") == TRACK_SECRET
@@ -184,7 +182,7 @@ def test_track_takes_the_account_from_properties_and_needs_no_context(
     del event["context"]
     (result,) = send(context, pendo, [event])
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     body = json.loads(pendo.requests[0].body)
     assert (body["accountId"], body["context"]) == ("42", {})
 
@@ -199,7 +197,7 @@ def test_custom_metadata_group(context: SendContext) -> None:
         )
         assert pendo.requests[0].path == "/api/v1/metadata/visitor/custom/value?create=true"
         assert pendo.visitors == {"u-1": {"plan": "pro"}}
-    assert kinds(results) == [OutcomeKind.DELIVERED, OutcomeKind.FAILED]
+    assert kinds(results) == [AttemptOutcome.DELIVERED, AttemptOutcome.FAILED]
     assert results[1].outcome.code == "rejected"
     assert results[1].outcome.reason == (
         "Pendo did not update the record: visitor u-2: unknown custom field 'seats'"
@@ -213,7 +211,7 @@ def test_eu_region_uses_the_eu_host() -> None:
 
 def test_one_request_per_event_in_order(context: SendContext, pendo: FakePendo) -> None:
     results = send(context, pendo, [identify(), group(), track(1), track(2)])
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 4
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 4
     assert [r.delivery_id for r in results] == [100, 101, 102, 103]
     assert [r.path.split("?")[0] for r in pendo.requests] == [
         "/api/v1/metadata/visitor/agent/value",
@@ -282,7 +280,11 @@ def test_an_event_pendo_cannot_take_fails_alone(
 ) -> None:
     results = send(context, pendo, [track(1), event, track(3)])
 
-    assert kinds(results) == [OutcomeKind.DELIVERED, OutcomeKind.FAILED, OutcomeKind.DELIVERED]
+    assert kinds(results) == [
+        AttemptOutcome.DELIVERED,
+        AttemptOutcome.FAILED,
+        AttemptOutcome.DELIVERED,
+    ]
     assert (results[1].outcome.code, results[1].outcome.reason) == (code, reason)
     assert results[1].exchanges == []
     assert len(pendo.requests) == 2
@@ -293,7 +295,7 @@ def test_a_call_whose_credential_is_not_set_fails_without_a_request(
 ) -> None:
     results = send(context, pendo, [identify(), track()], track_event_secret=None)
 
-    assert kinds(results) == [OutcomeKind.DELIVERED, OutcomeKind.FAILED]
+    assert kinds(results) == [AttemptOutcome.DELIVERED, AttemptOutcome.FAILED]
     assert results[1].outcome.code == "missing_credential"
     assert results[1].outcome.reason == "track calls need the Track Event Shared Secret setting"
     assert len(pendo.requests) == 1
@@ -305,7 +307,7 @@ def test_a_call_whose_credential_is_not_set_fails_without_a_request(
 def test_a_wrong_integration_key_fails_with_a_hint(context: SendContext, pendo: FakePendo) -> None:
     results = send(context, pendo, [identify(), track()], integration_key="wrong-key-1234")
 
-    assert kinds(results) == [OutcomeKind.FAILED, OutcomeKind.DELIVERED]
+    assert kinds(results) == [AttemptOutcome.FAILED, AttemptOutcome.DELIVERED]
     outcome = results[0].outcome
     assert outcome.code == "http_401"
     assert outcome.reason == (
@@ -320,7 +322,7 @@ def test_a_wrong_track_secret_fails_and_the_integration_key_is_not_accepted_for_
 ) -> None:
     (result,) = send(context, pendo, [track()], track_event_secret=INTEGRATION_KEY)
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.FAILED, "http_401")
+    assert (judge(result.outcome).kind, result.outcome.code) == (AttemptOutcome.FAILED, "http_401")
     assert result.outcome.reason.endswith(
         "(check the Track Event Shared Secret (it is not the integration key))"
     )
@@ -332,7 +334,10 @@ def test_client_errors_fail_at_once(context: SendContext, pendo: FakePendo, stat
     pendo.script(Reply(status, body='{"message":"visitorId is required"}'))
     (result,) = send(context, pendo, [track()])
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.FAILED, f"http_{status}")
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.FAILED,
+        f"http_{status}",
+    )
     assert '{"message":"visitorId is required"}' in result.outcome.reason
     assert len(pendo.requests) == 1
 
@@ -345,8 +350,8 @@ def test_conflicts_rate_limits_and_server_errors_retry(
     (result,) = send(context, pendo, [group()])
 
     outcome = result.outcome
-    assert (outcome.kind, outcome.code, outcome.retry_after) == (
-        OutcomeKind.RETRY,
+    assert (judge(outcome).kind, outcome.code, outcome.retry_after) == (
+        AttemptOutcome.RETRY,
         f"http_{status}",
         7,
     )
@@ -357,10 +362,10 @@ def test_conflicts_rate_limits_and_server_errors_retry(
 def test_409_retries_even_when_the_policy_would_not(pendo: FakePendo) -> None:
     pendo.script(Reply(409, body="operation in progress"))
     with httpx.Client() as client:
-        context = SendContext(http=client, policy=RetryPolicy(retry_statuses=frozenset({503})))
-        (result,) = send(context, pendo, [identify()])
-    assert (result.outcome.kind, result.outcome.reason) == (
-        OutcomeKind.RETRY,
+        (result,) = send(SendContext(http=client), pendo, [identify()])
+    only_503 = RetryPolicy(retry_statuses=frozenset({503}))
+    assert (judge(result.outcome, only_503).kind, result.outcome.reason) == (
+        AttemptOutcome.RETRY,
         "HTTP 409 Conflict: operation in progress",
     )
 
@@ -369,7 +374,9 @@ def test_a_400_from_pendo_itself_names_the_problem(context: SendContext, pendo: 
     event = track()
     event["timestamp"] = "2024-05-01T12:00:00Z"
     (result,) = send(context, pendo, [event])
-    assert result.outcome.kind is OutcomeKind.DELIVERED  # the documented body passes the fake
+    assert (
+        judge(result.outcome).kind is AttemptOutcome.DELIVERED
+    )  # the documented body passes the fake
 
     pendo.script(Reply(400, body=json.dumps({"message": 'type must be "track"'})))
     (result,) = send(context, pendo, [track()])
@@ -382,7 +389,7 @@ def test_a_2xx_with_an_unexpected_body_is_delivered(
 ) -> None:
     pendo.script(Reply(200, body=body), Reply(200, body=body))
     results = send(context, pendo, [identify(), track()])
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 2
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 2
 
 
 def test_a_5xx_with_a_malformed_body_retries_with_its_excerpt(
@@ -390,7 +397,7 @@ def test_a_5xx_with_a_malformed_body_retries_with_its_excerpt(
 ) -> None:
     pendo.script(Reply(500, body="<html>\n  <h1>Internal   error</h1>\n</html>"))
     (result,) = send(context, pendo, [identify()])
-    assert result.outcome.kind is OutcomeKind.RETRY
+    assert judge(result.outcome).kind is AttemptOutcome.RETRY
     assert result.outcome.reason == (
         "HTTP 500 Internal Server Error: <html> <h1>Internal error</h1> </html>"
     )
@@ -401,8 +408,8 @@ def test_a_metadata_answer_with_failed_records_fails(
 ) -> None:
     pendo.script(Reply(200, body='{"total": 1, "updated": 0, "failed": 1}'))
     (result,) = send(context, pendo, [group()])
-    assert (result.outcome.kind, result.outcome.code, result.outcome.reason) == (
-        OutcomeKind.FAILED,
+    assert (judge(result.outcome).kind, result.outcome.code, result.outcome.reason) == (
+        AttemptOutcome.FAILED,
         "rejected",
         "Pendo did not update the record: 1 failed",
     )
@@ -411,7 +418,7 @@ def test_a_metadata_answer_with_failed_records_fails(
 def test_a_500_does_not_stop_the_rest(context: SendContext, pendo: FakePendo) -> None:
     pendo.script(Reply(500))
     results = send(context, pendo, [track(1), track(2)])
-    assert kinds(results) == [OutcomeKind.RETRY, OutcomeKind.DELIVERED]
+    assert kinds(results) == [AttemptOutcome.RETRY, AttemptOutcome.DELIVERED]
     assert len(pendo.requests) == 2
 
 
@@ -419,7 +426,7 @@ def test_a_429_stops_the_rest_of_the_send(context: SendContext, pendo: FakePendo
     pendo.script(Reply(200), Reply(429, {"Retry-After": "60"}))
     results = send(context, pendo, [track(1), identify(), group(), track(4)])
     assert len(pendo.requests) == 2
-    assert kinds(results) == [OutcomeKind.DELIVERED] + [OutcomeKind.RETRY] * 3
+    assert kinds(results) == [AttemptOutcome.DELIVERED] + [AttemptOutcome.RETRY] * 3
     assert {r.outcome.retry_after for r in results[1:]} == {60}
     assert [len(r.exchanges) for r in results] == [1, 1, 0, 0]
 
@@ -431,7 +438,7 @@ def test_a_hanging_pendo_costs_one_timeout_per_send(context: SendContext) -> Non
         elapsed = time.monotonic() - started
         assert len(pendo.requests) == 1
     assert elapsed < 2
-    assert kinds(results) == [OutcomeKind.RETRY] * 3
+    assert kinds(results) == [AttemptOutcome.RETRY] * 3
     assert {(r.outcome.code, r.outcome.reason) for r in results} == {
         ("timeout", "timed out after 0.3 s")
     }
@@ -441,7 +448,7 @@ def test_a_refused_connection_retries(context: SendContext) -> None:
     closed = FakePendo()
     closed.close()
     results = send(context, closed, [identify(), group()])
-    assert kinds(results) == [OutcomeKind.RETRY] * 2
+    assert kinds(results) == [AttemptOutcome.RETRY] * 2
     assert {(r.outcome.code, r.outcome.reason) for r in results} == {
         ("connection_error", "connection refused")
     }
@@ -484,5 +491,5 @@ def test_a_secret_in_a_trait_is_redacted_from_the_record(
     context: SendContext, pendo: FakePendo
 ) -> None:
     (result,) = send(context, pendo, [identify(note=f"pasted {INTEGRATION_KEY}")])
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     assert INTEGRATION_KEY not in json.dumps(result.exchanges[0].as_dict())

@@ -11,11 +11,11 @@ import pytest
 from pydantic import BaseModel
 
 from switchboard import __version__
-from switchboard.integrations.base import Message, OutcomeKind, Result, SendContext
+from switchboard.deliveries.status import AttemptOutcome
+from switchboard.integrations.base import Message, Result, SendContext
 from switchboard.integrations.http import REDACTED
 from switchboard.integrations.sfmc import SFMCAdapter, SFMCSettings
 from switchboard.integrations.sfmc.auth import _rest_base
-from switchboard.jobs.retry import RetryPolicy
 from tests.fakes.sfmc import (
     ACCOUNT_ID,
     CLIENT_ID,
@@ -26,6 +26,7 @@ from tests.fakes.sfmc import (
     error_reply,
 )
 from tests.fakes.sink import Reply
+from tests.integrations.verdicts import judge, kinds
 
 SIGNUP_KEY = "APIEvent-signup-2"
 
@@ -41,7 +42,7 @@ class Clock:
 @pytest.fixture
 def context() -> Iterator[SendContext]:
     with httpx.Client() as client:
-        yield SendContext(http=client, policy=RetryPolicy())
+        yield SendContext(http=client)
 
 
 @pytest.fixture
@@ -85,10 +86,6 @@ def send(
     return adapter.send(settings_for(sfmc, **values), batch, context)
 
 
-def kinds(results: list[Result]) -> list[OutcomeKind]:
-    return [result.outcome.kind for result in results]
-
-
 def identify(user: str = "u-1", **traits: Any) -> dict[str, Any]:
     return {
         "type": "identify",
@@ -117,7 +114,7 @@ def test_identify_fetches_a_token_and_enters_the_journey(
 ) -> None:
     (result,) = send(adapter, context, sfmc, [identify()])
 
-    assert (result.delivery_id, result.outcome.kind) == (100, OutcomeKind.DELIVERED)
+    assert (result.delivery_id, judge(result.outcome).kind) == (100, AttemptOutcome.DELIVERED)
     token_request, event_request = sfmc.requests
     assert (token_request.method, token_request.path) == ("POST", "/v2/token")
     assert json.loads(token_request.body) == {
@@ -152,7 +149,7 @@ def test_identify_upserts_the_row_first_then_enters_the_journey(
         trait_mapping={"email": "Email", "company.industry": "Industry", "missing": "Gone"},
     )
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     rowset, entry = sfmc.api_requests
     assert rowset.path == f"/hub/v1/dataevents/key:{DATA_EXTENSION}/rowset"
     values = {"Email": "ada@example.com", "Industry": "Tech"}
@@ -175,7 +172,7 @@ def test_identify_with_only_a_data_extension_does_not_enter_a_journey(
         identify_event_definition_key=None,
         identify_data_extension_key=DATA_EXTENSION,
     )
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     assert [r.path for r in sfmc.api_requests] == [
         f"/hub/v1/dataevents/key:{DATA_EXTENSION}/rowset"
     ]
@@ -187,7 +184,7 @@ def test_a_mapped_track_event_enters_its_journey_with_scalar_properties(
 ) -> None:
     (result,) = send(adapter, context, sfmc, [track(3)])
 
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
     (entry,) = sfmc.journey_entries
     assert entry == {
         "ContactKey": "u-1",
@@ -201,7 +198,11 @@ def test_an_unmapped_track_event_fails_alone_without_a_request(
 ) -> None:
     results = send(adapter, context, sfmc, [track(1), track(2, "Order Completed"), track(3)])
 
-    assert kinds(results) == [OutcomeKind.DELIVERED, OutcomeKind.FAILED, OutcomeKind.DELIVERED]
+    assert kinds(results) == [
+        AttemptOutcome.DELIVERED,
+        AttemptOutcome.FAILED,
+        AttemptOutcome.DELIVERED,
+    ]
     assert (results[1].outcome.code, results[1].outcome.reason) == (
         "unmapped_event",
         "the track event 'Order Completed' is not mapped to an event definition key "
@@ -245,7 +246,7 @@ def test_an_event_sfmc_cannot_take_fails_alone(
     reason: str,
 ) -> None:
     results = send(adapter, context, sfmc, [event, track()])
-    assert kinds(results) == [OutcomeKind.FAILED, OutcomeKind.DELIVERED]
+    assert kinds(results) == [AttemptOutcome.FAILED, AttemptOutcome.DELIVERED]
     assert (results[0].outcome.code, results[0].outcome.reason) == (code, reason)
 
 
@@ -275,7 +276,7 @@ def test_one_token_serves_many_events_and_sends(
     first = send(adapter, context, sfmc, [track(1), identify(), track(2)])
     second = send(adapter, context, sfmc, [track(3)])
 
-    assert kinds(first + second) == [OutcomeKind.DELIVERED] * 4
+    assert kinds(first + second) == [AttemptOutcome.DELIVERED] * 4
     assert sfmc.token_calls == 1
     assert [len(r.exchanges) for r in first + second] == [2, 1, 1, 1]
 
@@ -317,7 +318,7 @@ def test_a_401_refreshes_the_token_once_and_resends(
     sfmc.expire_tokens()
     results = send(adapter, context, sfmc, [track(2), track(3)])
 
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 2
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 2
     assert sfmc.token_calls == 2
     assert [e.status for e in results[0].exchanges] == [401, 200, 201]
     assert [e.url.rsplit("/", 1)[-1] for e in results[0].exchanges] == ["events", "token", "events"]
@@ -330,7 +331,7 @@ def test_a_401_after_the_refresh_fails_with_a_hint(
     sfmc.script(*[error_reply(401, "Not Authorized", 0)] * 3)
     results = send(adapter, context, sfmc, [track(1), track(2)])
 
-    assert kinds(results) == [OutcomeKind.FAILED] * 2
+    assert kinds(results) == [AttemptOutcome.FAILED] * 2
     assert sfmc.token_calls == 2
     outcome = results[0].outcome
     assert outcome.code == "http_401"
@@ -344,7 +345,7 @@ def test_refused_credentials_fail_every_event_with_one_token_request(
 ) -> None:
     results = send(adapter, context, sfmc, [track(1), identify()], client_secret="wrong-one")
 
-    assert kinds(results) == [OutcomeKind.FAILED] * 2
+    assert kinds(results) == [AttemptOutcome.FAILED] * 2
     assert sfmc.token_calls == 1
     assert sfmc.api_requests == []
     outcome = results[0].outcome
@@ -360,12 +361,12 @@ def test_a_token_endpoint_5xx_retries_the_whole_send(
     sfmc.script_token(Reply(503, {"Retry-After": "30"}, "down"))
     results = send(adapter, context, sfmc, [track(1), track(2)])
 
-    assert kinds(results) == [OutcomeKind.RETRY] * 2
+    assert kinds(results) == [AttemptOutcome.RETRY] * 2
     assert {(r.outcome.code, r.outcome.retry_after) for r in results} == {("http_503", 30)}
     assert results[0].outcome.reason == "token request failed: HTTP 503 Service Unavailable: down"
     assert sfmc.token_calls == 1
     # The next send gets a token and delivers.
-    assert kinds(send(adapter, context, sfmc, [track(3)])) == [OutcomeKind.DELIVERED]
+    assert kinds(send(adapter, context, sfmc, [track(3)])) == [AttemptOutcome.DELIVERED]
 
 
 @pytest.mark.parametrize("body", ["{not json", '{"token_type": "Bearer"}', ""])
@@ -374,8 +375,8 @@ def test_a_token_answer_without_a_token_retries(
 ) -> None:
     sfmc.script_token(Reply(200, {"Content-Type": "application/json"}, body))
     (result,) = send(adapter, context, sfmc, [track()])
-    assert (result.outcome.kind, result.outcome.code) == (
-        OutcomeKind.RETRY,
+    assert (judge(result.outcome).kind, result.outcome.code) == (
+        AttemptOutcome.RETRY,
         "invalid_token_response",
     )
     assert result.outcome.reason.startswith("the token answer has no access_token: ")
@@ -398,7 +399,7 @@ def test_a_429_retries_after_its_retry_after_and_stops_the_send(
     sfmc.script(Reply(201), error_reply(429, "Rate limit exceeded", 50100, retryAfter=60))
     results = send(adapter, context, sfmc, [track(1), track(2), identify(), track(4)])
 
-    assert kinds(results) == [OutcomeKind.DELIVERED] + [OutcomeKind.RETRY] * 3
+    assert kinds(results) == [AttemptOutcome.DELIVERED] + [AttemptOutcome.RETRY] * 3
     assert {(r.outcome.code, r.outcome.retry_after) for r in results[1:]} == {("http_429", 60)}
     assert results[1].outcome.reason == (
         "HTTP 429 Too Many Requests: Rate limit exceeded (errorcode 50100)"
@@ -421,7 +422,7 @@ def test_server_errors_retry_without_stopping_the_send(
 ) -> None:
     sfmc.script(Reply(status, body="<html>\n  oops </html>"))
     results = send(adapter, context, sfmc, [track(1), track(2)])
-    assert kinds(results) == [OutcomeKind.RETRY, OutcomeKind.DELIVERED]
+    assert kinds(results) == [AttemptOutcome.RETRY, AttemptOutcome.DELIVERED]
     assert results[0].outcome.code == f"http_{status}"
     assert results[0].outcome.reason.endswith(": <html> oops </html>")
 
@@ -431,7 +432,7 @@ def test_a_400_fails_with_sfmc_s_message(
 ) -> None:
     (result,) = send(adapter, context, sfmc, [identify()], identify_event_definition_key="nope")
 
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.FAILED, "http_400")
+    assert (judge(result.outcome).kind, result.outcome.code) == (AttemptOutcome.FAILED, "http_400")
     assert result.outcome.reason == (
         "HTTP 400 Bad Request: Event definition with key nope not found (errorcode 10000)"
     )
@@ -443,7 +444,7 @@ def test_a_400_lists_the_additional_errors(
     extra = [{"message": "No column Plann", "errorcode": 10000}]
     sfmc.script(error_reply(400, "Aggregate error", 10006, additionalErrors=extra))
     (result,) = send(adapter, context, sfmc, [identify()])
-    assert result.outcome.kind is OutcomeKind.FAILED
+    assert judge(result.outcome).kind is AttemptOutcome.FAILED
     assert result.outcome.reason == (
         "HTTP 400 Bad Request: Aggregate error (errorcode 10006): No column Plann (10000)"
     )
@@ -461,7 +462,7 @@ def test_rows_that_could_not_be_saved_without_details_retry(
         [identify()],
         identify_data_extension_key=DATA_EXTENSION,
     )
-    assert (result.outcome.kind, result.outcome.code) == (OutcomeKind.RETRY, "http_400")
+    assert (judge(result.outcome).kind, result.outcome.code) == (AttemptOutcome.RETRY, "http_400")
     assert sfmc.journey_entries == []
 
 
@@ -475,8 +476,8 @@ def test_a_200_that_reports_a_fail_is_a_failure(
     }
     sfmc.script(Reply(200, {"Content-Type": "application/json"}, json.dumps(body)))
     (result,) = send(adapter, context, sfmc, [track()])
-    assert (result.outcome.kind, result.outcome.code, result.outcome.reason) == (
-        OutcomeKind.FAILED,
+    assert (judge(result.outcome).kind, result.outcome.code, result.outcome.reason) == (
+        AttemptOutcome.FAILED,
         "rejected",
         "Marketing Cloud reported a failure: Bad key (InvalidContactKey)",
     )
@@ -488,7 +489,7 @@ def test_a_2xx_with_any_other_body_is_delivered(
 ) -> None:
     sfmc.script(Reply(201, body=body))
     (result,) = send(adapter, context, sfmc, [track()])
-    assert result.outcome.kind is OutcomeKind.DELIVERED
+    assert judge(result.outcome).kind is AttemptOutcome.DELIVERED
 
 
 def test_a_403_fails_with_a_permissions_hint(
@@ -505,7 +506,7 @@ def test_a_hanging_sfmc_costs_one_timeout_per_send(
 ) -> None:
     sfmc.script(Reply(delay=10))
     results = send(adapter, context, sfmc, [track(1), track(2)], timeout_seconds=0.3)
-    assert kinds(results) == [OutcomeKind.RETRY] * 2
+    assert kinds(results) == [AttemptOutcome.RETRY] * 2
     assert {r.outcome.code for r in results} == {"timeout"}
     assert len(sfmc.api_requests) == 1
 
@@ -514,7 +515,7 @@ def test_a_refused_connection_retries(adapter: SFMCAdapter, context: SendContext
     closed = FakeSFMC()
     closed.close()
     results = send(adapter, context, closed, [identify(), track()])
-    assert kinds(results) == [OutcomeKind.RETRY] * 2
+    assert kinds(results) == [AttemptOutcome.RETRY] * 2
     assert results[0].outcome.code == "connection_error"
     assert [len(r.exchanges) for r in results] == [1, 0]
 

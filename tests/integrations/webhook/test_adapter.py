@@ -14,11 +14,12 @@ import pytest
 from pydantic import BaseModel
 
 from switchboard import __version__
-from switchboard.integrations.base import Message, OutcomeKind, Result, SendContext
+from switchboard.deliveries.status import AttemptOutcome
+from switchboard.integrations.base import Message, Result, SendContext
 from switchboard.integrations.http import REDACTED
 from switchboard.integrations.webhook import WebhookAdapter, WebhookSettings
-from switchboard.jobs.retry import RetryPolicy
 from tests.fakes.sink import Reply, Sink
+from tests.integrations.verdicts import judge, kinds
 
 ADAPTER = WebhookAdapter()
 
@@ -26,7 +27,7 @@ ADAPTER = WebhookAdapter()
 @pytest.fixture
 def context() -> Iterator[SendContext]:
     with httpx.Client() as client:
-        yield SendContext(http=client, policy=RetryPolicy())
+        yield SendContext(http=client)
 
 
 @pytest.fixture
@@ -56,10 +57,6 @@ def send(context: SendContext, batch: list[Message], **settings: Any) -> list[Re
     return ADAPTER.send(WebhookSettings.model_validate(settings), batch, context)
 
 
-def kinds(results: list[Result]) -> list[OutcomeKind]:
-    return [result.outcome.kind for result in results]
-
-
 # -- what is sent ------------------------------------------------------------------------------
 
 
@@ -70,7 +67,9 @@ def test_each_event_is_posted_as_its_stored_json(
     stored = event(1, call)
     results = send(context, [Message(7, stored)], urls=[f"{sink.url}/hook"])
 
-    assert [(r.delivery_id, r.outcome.kind) for r in results] == [(7, OutcomeKind.DELIVERED)]
+    assert [(r.delivery_id, judge(r.outcome).kind) for r in results] == [
+        (7, AttemptOutcome.DELIVERED)
+    ]
     (received,) = sink.requests
     assert (received.method, received.path) == ("POST", "/hook")
     assert json.loads(received.body) == stored
@@ -83,7 +82,7 @@ def test_each_event_is_posted_as_its_stored_json(
 
 def test_one_request_per_event_by_default(context: SendContext, sink: Sink) -> None:
     results = send(context, messages(3), urls=[sink.url])
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 3
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 3
     assert [r.delivery_id for r in results] == [100, 101, 102]
     assert [json.loads(r.body)["messageId"] for r in sink.requests] == ["m-0", "m-1", "m-2"]
     assert [len(r.exchanges) for r in results] == [1, 1, 1]
@@ -100,7 +99,7 @@ def test_batches_are_json_arrays_of_up_to_batch_size_events(
         ["m-2", "m-3"],
         ["m-4"],
     ]
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 5
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 5
     # Events that travelled together share the exchange that carried them.
     assert results[0].exchanges == results[1].exchanges
     assert results[0].exchanges != results[2].exchanges
@@ -109,7 +108,7 @@ def test_batches_are_json_arrays_of_up_to_batch_size_events(
 def test_a_failed_batch_fails_every_event_in_it(context: SendContext, sink: Sink) -> None:
     sink.script(Reply(200), Reply(400, body="bad batch"))
     results = send(context, messages(4), urls=[sink.url], batch_size=2)
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 2 + [OutcomeKind.FAILED] * 2
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 2 + [AttemptOutcome.FAILED] * 2
     assert results[3].outcome.reason == "HTTP 400 Bad Request: bad batch"
 
 
@@ -139,7 +138,7 @@ def test_the_signature_is_an_hmac_sha1_of_the_exact_bytes_received(
     secret = "whsec-0123456789"
     results = send(context, messages(3), urls=[sink.url], shared_secret=secret, batch_size=2)
 
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 3
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 3
     assert len(sink.requests) == 2
     for received in sink.requests:
         expected = hmac.new(secret.encode(), received.body, hashlib.sha1).hexdigest()
@@ -177,7 +176,11 @@ def test_an_event_that_is_not_json_fails_alone(context: SendContext, sink: Sink)
     batch[1] = Message(101, {"type": "track", "event": "x", "properties": {"n": 2**70}})
     results = send(context, batch, urls=[sink.url], batch_size=10)
 
-    assert kinds(results) == [OutcomeKind.DELIVERED, OutcomeKind.FAILED, OutcomeKind.DELIVERED]
+    assert kinds(results) == [
+        AttemptOutcome.DELIVERED,
+        AttemptOutcome.FAILED,
+        AttemptOutcome.DELIVERED,
+    ]
     assert results[1].outcome.code == "invalid_json"
     assert results[1].exchanges == []
     (received,) = sink.requests
@@ -204,7 +207,7 @@ def test_settings_of_another_adapter_are_a_bug(context: SendContext) -> None:
 def test_delivered_when_any_url_succeeds(context: SendContext) -> None:
     with Sink(default=Reply(500)) as broken, Sink() as working, Sink(default=Reply(404)) as gone:
         results = send(context, messages(2), urls=[broken.url, working.url, gone.url])
-        assert kinds(results) == [OutcomeKind.DELIVERED] * 2
+        assert kinds(results) == [AttemptOutcome.DELIVERED] * 2
         assert (len(broken.requests), len(working.requests), len(gone.requests)) == (2, 2, 2)
         assert [e.status for e in results[0].exchanges] == [500, 200, 404]
         assert results[0].exchanges[1].url == working.url
@@ -217,8 +220,12 @@ def test_retried_when_all_fail_and_any_is_temporary(context: SendContext) -> Non
         Sink(default=Reply(400, body="nope")) as rejecting,
     ):
         (result,) = send(context, messages(1), urls=[busy.url, limited.url, rejecting.url])
-    outcome = result.outcome
-    assert (outcome.kind, outcome.code, outcome.retry_after) == (OutcomeKind.RETRY, "http_503", 120)
+    outcome = judge(result.outcome)
+    assert (outcome.kind, outcome.code, outcome.retry_after) == (
+        AttemptOutcome.RETRY,
+        "http_503",
+        120,
+    )
     assert outcome.reason == (
         f"{busy.url}: HTTP 503 Service Unavailable; "
         f"{limited.url}: HTTP 429 Too Many Requests; "
@@ -230,7 +237,7 @@ def test_retried_when_all_fail_and_any_is_temporary(context: SendContext) -> Non
 def test_failed_when_every_url_fails_for_good(context: SendContext) -> None:
     with Sink(default=Reply(404)) as first, Sink(default=Reply(410)) as second:
         results = send(context, messages(2), urls=[first.url, second.url])
-    assert kinds(results) == [OutcomeKind.FAILED] * 2
+    assert kinds(results) == [AttemptOutcome.FAILED] * 2
     assert results[0].outcome.code == "http_404"
     assert results[0].outcome.reason == (
         f"{first.url}: HTTP 404 Not Found; {second.url}: HTTP 410 Gone"
@@ -255,7 +262,7 @@ def test_a_hanging_url_costs_one_timeout_per_send(context: SendContext, sink: Si
         assert len(hanging.requests) == 1
     assert elapsed < 2
     assert len(sink.requests) == 4
-    assert kinds(results) == [OutcomeKind.DELIVERED] * 4
+    assert kinds(results) == [AttemptOutcome.DELIVERED] * 4
     assert [e.error for e in results[0].exchanges] == ["timed out after 0.3 s", None]
     assert [e.status for e in results[1].exchanges] == [200]
 
@@ -267,7 +274,7 @@ def test_a_hanging_only_url_retries_everything_after_one_timeout(context: SendCo
         elapsed = time.monotonic() - started
         assert len(hanging.requests) == 1
     assert elapsed < 2
-    assert kinds(results) == [OutcomeKind.RETRY] * 5
+    assert kinds(results) == [AttemptOutcome.RETRY] * 5
     assert {(r.outcome.code, r.outcome.reason) for r in results} == {
         ("timeout", "timed out after 0.3 s")
     }
@@ -278,7 +285,7 @@ def test_a_refused_url_is_tried_once_per_send(context: SendContext) -> None:
     closed = Sink()
     closed.close()
     results = send(context, messages(3), urls=[closed.url])
-    assert kinds(results) == [OutcomeKind.RETRY] * 3
+    assert kinds(results) == [AttemptOutcome.RETRY] * 3
     assert {r.outcome.code for r in results} == {"connection_error"}
     assert results[2].outcome.reason == "connection refused"
     assert [len(r.exchanges) for r in results] == [1, 0, 0]
@@ -290,12 +297,12 @@ def test_a_rate_limited_url_gets_no_more_requests_in_this_send(
     sink.script(Reply(200), Reply(429, {"Retry-After": "60"}))
     results = send(context, messages(4), urls=[sink.url])
     assert len(sink.requests) == 2
-    assert kinds(results) == [OutcomeKind.DELIVERED] + [OutcomeKind.RETRY] * 3
+    assert kinds(results) == [AttemptOutcome.DELIVERED] + [AttemptOutcome.RETRY] * 3
     assert {r.outcome.retry_after for r in results[1:]} == {60}
 
 
 def test_a_failing_url_keeps_being_tried(context: SendContext, sink: Sink) -> None:
     sink.script(Reply(500), Reply(500))
     results = send(context, messages(3), urls=[sink.url])
-    assert kinds(results) == [OutcomeKind.RETRY, OutcomeKind.RETRY, OutcomeKind.DELIVERED]
+    assert kinds(results) == [AttemptOutcome.RETRY, AttemptOutcome.RETRY, AttemptOutcome.DELIVERED]
     assert len(sink.requests) == 3

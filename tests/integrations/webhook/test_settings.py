@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from switchboard.integrations.masking import MASK, MaskProblem, mask_settings, unmask_settings
+from switchboard.destinations.masking import MASK, MaskProblem, mask_settings, unmask_settings
 from switchboard.integrations.webhook import WebhookSettings
 
 

@@ -27,6 +27,7 @@ from switchboard.dashboard.pretty import facts, sdk_call
 from switchboard.dashboard.render import Pages, pages_of
 from switchboard.dashboard.views.sources import source_or_404
 from switchboard.deliveries.service import deliveries_of_event
+from switchboard.deliveries.status import Status
 from switchboard.destinations.models import Destination
 from switchboard.events.models import Event, RejectedEvent
 from switchboard.sources.models import Source
@@ -47,20 +48,20 @@ KEEPALIVE_SECONDS: Final = 15.0
 #: show up a poll late instead of never.
 LOOKBACK_POLLS: Final = 4
 
-STATUS_TEXT: Final = {
-    "pending": "Waiting to be sent",
-    "retrying": "Retrying",
-    "delivered": "Delivered",
-    "failed": "Failed",
-    "skipped": "Skipped: the event's integrations object turned this destination off",
-    "filtered": "Filtered out by this destination's filters",
-    "unsupported": "Not sent: this destination does not take this kind of call",
+STATUS_TEXT: Final[dict[str, str]] = {
+    Status.PENDING: "Waiting to be sent",
+    Status.RETRYING: "Retrying",
+    Status.DELIVERED: "Delivered",
+    Status.FAILED: "Failed",
+    Status.SKIPPED: "Skipped: the event's integrations object turned this destination off",
+    Status.FILTERED: "Filtered out by this destination's filters",
+    Status.UNSUPPORTED: "Not sent: this destination does not take this kind of call",
 }
-STATUS_PILL: Final = {
-    "pending": "pill-info",
-    "retrying": "pill-warn",
-    "delivered": "pill-ok",
-    "failed": "pill-bad",
+STATUS_PILL: Final[dict[str, str]] = {
+    Status.PENDING: "pill-info",
+    Status.RETRYING: "pill-warn",
+    Status.DELIVERED: "pill-ok",
+    Status.FAILED: "pill-bad",
 }
 
 

@@ -19,7 +19,9 @@ from switchboard.dashboard.render import millis, number, pages_of
 from switchboard.dashboard.views.destinations import adapter_or_404, destination_or_404
 from switchboard.deliveries import insights
 from switchboard.deliveries import service as deliveries
-from switchboard.deliveries.insights import Trends
+from switchboard.deliveries.schemas import Trends
+from switchboard.deliveries.status import Status
+from switchboard.deliveries.windows import Window, parse_window
 from switchboard.jobs import defaults
 from switchboard.web.deps import DestinationsDep, JobsDep, SessionDep
 
@@ -35,11 +37,11 @@ WINDOW_LABELS: Final = {
 DEFAULT_WINDOW: Final = "24h"
 
 
-def _window(name: str | None) -> insights.Window:
+def _window(name: str | None) -> Window:
     try:
-        return insights.parse_window(name or DEFAULT_WINDOW)
+        return parse_window(name or DEFAULT_WINDOW)
     except ValueError:
-        return insights.parse_window(DEFAULT_WINDOW)
+        return parse_window(DEFAULT_WINDOW)
 
 
 def _bucket_label(start: datetime, bucket_seconds: int) -> str:
@@ -152,7 +154,7 @@ def replay(
     ids = deliveries.replay(
         session,
         destination_id,
-        status="failed",
+        status=Status.FAILED,
         since=since,
         until=None,
         requeue_after=jobs.timing.requeue_after,

@@ -325,7 +325,7 @@ def set_enabled(
     service: DestinationsDep,
 ) -> Response:
     destination = destination_or_404(service, destination_id)
-    destination.enabled = form.get("enabled") == "on"
+    service.update(destination, DestinationInput(enabled=form.get("enabled") == "on"))
     session.commit()
     notice = "enabled" if destination.enabled else "disabled"
     back = form.get("back")
@@ -375,6 +375,6 @@ def delete_destination(
     destination = destination_or_404(service, destination_id)
     if form.get("confirm") != "yes":
         return RedirectResponse(f"/destinations/{destination.id}#danger", status_code=303)
-    session.delete(destination)
+    service.delete(destination)
     session.commit()
     return RedirectResponse("/destinations?notice=deleted", status_code=303)

@@ -14,6 +14,7 @@ from switchboard.dashboard.charts import sparkline
 from switchboard.dashboard.deps import FormDep, PageNotFound, ViewerDep
 from switchboard.dashboard.render import pages_of
 from switchboard.dashboard.snippets import snippets
+from switchboard.db.changes import KEEP
 from switchboard.destinations.models import Connection, Destination
 from switchboard.schema.service import source_volume
 from switchboard.sources import service
@@ -151,9 +152,12 @@ def rotate_key(source_id: int, viewer: ViewerDep, form: FormDep, session: Sessio
 def save_source(source_id: int, viewer: ViewerDep, form: FormDep, session: SessionDep) -> Response:
     source = source_or_404(session, source_id)
     name = form.get("name").strip()
-    if name and len(name) <= 200:
-        source.name = name
-    source.enabled = form.get("enabled") == "on"
+    service.update_source(
+        session,
+        source,
+        name=name if name and len(name) <= 200 else KEEP,
+        enabled=form.get("enabled") == "on",
+    )
     session.commit()
     return RedirectResponse(f"/sources/{source.id}?notice=saved", status_code=303)
 
@@ -165,6 +169,6 @@ def delete_source(
     source = source_or_404(session, source_id)
     if form.get("confirm") != "yes":
         return RedirectResponse(f"/sources/{source.id}#danger", status_code=303)
-    session.delete(source)
+    service.delete_source(session, source)
     session.commit()
     return RedirectResponse("/sources?notice=deleted", status_code=303)

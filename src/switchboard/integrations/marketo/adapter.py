@@ -79,7 +79,9 @@ class MarketoAdapter(Adapter):
                 else:
                     raise Unmappable(f"Marketo does not support {call} calls", "unsupported_call")
             except Unmappable as exc:
-                results[index] = Result(message.delivery_id, Outcome.failed(exc.reason, exc.code))
+                results[index] = Result(
+                    message.delivery_id, Outcome.permanent(exc.reason, exc.code)
+                )
 
         known: dict[Scalar, _Lead] = {}
         for chunk in _chunks(leads):
@@ -123,7 +125,7 @@ def _upsert(
     ):
         lead_id = record.get("id") if outcome.kind is OutcomeKind.DELIVERED else None
         if lead_id is not None and not (isinstance(lead_id, int) and not isinstance(lead_id, bool)):
-            outcome = Outcome.retry(
+            outcome = Outcome.temporary(
                 "Marketo answered with a lead id that is not a number", "invalid_response"
             )
             lead_id = None
@@ -138,7 +140,7 @@ def _outcomes(posted: Call, count: int) -> list[Outcome]:
         return [answer.outcome] * count
     if len(answer.records) != count:
         reason = f"Marketo answered {len(answer.records)} results for {count} records"
-        return [Outcome.retry(reason, "invalid_response")] * count
+        return [Outcome.temporary(reason, "invalid_response")] * count
     return [record_outcome(record) for record in answer.records]
 
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 import orjson
 
 from switchboard import __version__
-from switchboard.integrations.base import Exchange, Outcome, OutcomeKind, SendContext
+from switchboard.integrations.base import Exchange, Outcome, SendContext
 from switchboard.integrations.budget import Budget, Limits
 from switchboard.integrations.http import ErrorKind, request
 from switchboard.integrations.marketo.auth import TokenCache
@@ -80,7 +80,7 @@ class Calls:
             if not renew or attempt == 2:
                 break
         outcome = call.answer.outcome
-        if outcome.kind is OutcomeKind.RETRY and outcome.code in STOP_SENDING_CODES:
+        if outcome.code in STOP_SENDING_CODES:
             self._stopped = outcome
         return call
 
@@ -118,7 +118,7 @@ class Calls:
                 secrets=self._secrets,
             )
         exchanges.append(sent.exchange)
-        answer = read_answer(sent, self._context.policy, self._secrets)
+        answer = read_answer(sent, self._secrets)
         if answer.error_code in TOKEN_CODES:
             self._tokens.drop(key, token)
         return answer

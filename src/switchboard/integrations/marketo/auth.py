@@ -20,7 +20,7 @@ import orjson
 from switchboard.integrations.base import Exchange, Outcome, OutcomeKind, SendContext
 from switchboard.integrations.http import (
     body_excerpt,
-    classify,
+    describe,
     redact_text,
     request,
     status_line,
@@ -109,11 +109,11 @@ def fetch(settings: MarketoSettings, context: SendContext, secrets: Sequence[str
         timeout=settings.timeout_seconds,
         secrets=secrets,
     )
-    outcome = classify(sent.response, sent.failure, context.policy, secrets=secrets)
+    outcome = describe(sent.response, sent.failure, secrets=secrets)
     response = sent.response
     if response is None or outcome.kind is not OutcomeKind.DELIVERED:
         if response is not None and response.status_code in (400, 401, 403):
-            outcome = Outcome.failed(
+            outcome = Outcome.permanent(
                 f"could not get a Marketo access token: {outcome.reason} ({_CREDENTIALS_HINT})",
                 outcome.code,
             )
@@ -131,7 +131,7 @@ def fetch(settings: MarketoSettings, context: SendContext, secrets: Sequence[str
         excerpt = body_excerpt(response.content, secrets)
         reason = f"{status_line(response.status_code)} from the token endpoint without a token"
         reason = f"{reason}: {excerpt}" if excerpt else reason
-        return Fetched(None, Outcome.retry(reason, "invalid_token_response"), sent.exchange)
+        return Fetched(None, Outcome.temporary(reason, "invalid_token_response"), sent.exchange)
     # The token was not known when the exchange was recorded: hide it in the record now.
     exchange = dataclasses.replace(
         sent.exchange,

@@ -5,8 +5,8 @@
                                  {"status": "skipped", "reasons": [{"code": "1006", ...}]}]}
 
 The first is about the whole call (every event in it shares the outcome); the second about
-each record (one outcome per event). The tables below decide which codes are worth a retry;
-the outcome code is `marketo_<code>`.
+each record (one outcome per event). The tables below decide which codes are worth a retry
+(temporary outcomes) and which are not (permanent); the outcome code is `marketo_<code>`.
 
 call level  retry    500 502 601 602 604 606 607 608 611 614 615 713 719, and any code not
                      listed (an unknown code may be new and temporary; retries stop after 4 h)
@@ -14,7 +14,8 @@ call level  retry    500 502 601 602 604 606 607 608 611 614 615 713 719, and an
             601/602 (token invalid, expired) first renew the token and repeat the call once
 record      retry    1016 1019 1020 1029 (queues and quotas that drain)
             failed   every other code (1001 type mismatch, 1006 unknown field, ...)
-HTTP        `http.classify`: 5xx, 408, 429, timeouts, connection errors retry; other 4xx fail
+HTTP        `http.describe`; the retry policy retries 5xx but 501, 408, 423, 429, timeouts and
+            connection errors, and fails other 4xx
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from typing import Any, Final
 import orjson
 
 from switchboard.integrations.base import Outcome, OutcomeKind
-from switchboard.integrations.http import Sent, body_excerpt, classify, status_line
-from switchboard.jobs.retry import RetryPolicy
+from switchboard.integrations.http import Sent, body_excerpt, describe, status_line
 
 #: The token was refused: renew it and repeat the call once.
 TOKEN_CODES: Final = frozenset({"601", "602"})
@@ -72,10 +72,10 @@ class Answer:
     error_code: str = ""  # the call-level Marketo code, when there was one
 
 
-def read_answer(sent: Sent, policy: RetryPolicy, secrets: Sequence[str]) -> Answer:
+def read_answer(sent: Sent, secrets: Sequence[str]) -> Answer:
     """The outcome of one REST call: HTTP first, then Marketo's envelope."""
     response = sent.response
-    outcome = classify(response, sent.failure, policy, secrets=secrets)
+    outcome = describe(response, sent.failure, secrets=secrets)
     if response is None or outcome.kind is not OutcomeKind.DELIVERED:
         return Answer(outcome)
     try:
@@ -98,8 +98,8 @@ def call_outcome(code: str, message: str) -> Outcome:
     if hint:
         reason = f"{reason} ({hint})"
     if code in PERMANENT_CALL_CODES:
-        return Outcome.failed(reason, f"marketo_{code}")
-    return Outcome.retry(reason, f"marketo_{code}", CALL_RETRY_AFTER.get(code))
+        return Outcome.permanent(reason, f"marketo_{code}")
+    return Outcome.temporary(reason, f"marketo_{code}", CALL_RETRY_AFTER.get(code))
 
 
 def record_outcome(record: object) -> Outcome:
@@ -107,7 +107,7 @@ def record_outcome(record: object) -> Outcome:
 
     The leads API puts skip reasons under `reasons`, the activities API under `errors`."""
     if not isinstance(record, Mapping):
-        return Outcome.retry(
+        return Outcome.temporary(
             "Marketo answered with a record that is not an object", "invalid_response"
         )
     status = record.get("status")
@@ -119,8 +119,8 @@ def record_outcome(record: object) -> Outcome:
     reason = f"Marketo {status or 'did not write'} the record: {detail}"
     outcome_code = f"marketo_{code}" if code else "marketo_skipped"
     if code in RETRYABLE_RECORD_CODES:
-        return Outcome.retry(reason, outcome_code)
-    return Outcome.failed(reason, outcome_code)
+        return Outcome.temporary(reason, outcome_code)
+    return Outcome.permanent(reason, outcome_code)
 
 
 def first_error(errors: object) -> tuple[str, str]:
@@ -141,4 +141,4 @@ def _malformed(status: int, content: bytes, secrets: Sequence[str]) -> Outcome:
     call is tried again (Sync Leads is an upsert; a repeated activity is the lesser harm)."""
     excerpt = body_excerpt(content, secrets)
     reason = f"{status_line(status)} with a body that is not Marketo's JSON answer"
-    return Outcome.retry(f"{reason}: {excerpt}" if excerpt else reason, "invalid_response")
+    return Outcome.temporary(f"{reason}: {excerpt}" if excerpt else reason, "invalid_response")

@@ -20,7 +20,6 @@ from switchboard.integrations.base import (
     Adapter,
     Message,
     Outcome,
-    OutcomeKind,
     Result,
     SendContext,
 )
@@ -90,13 +89,13 @@ class PendoAdapter(Adapter):
                 built = _build(message, settings)
                 content = _encode(built)
             except Unmappable as exc:
-                results.append(Result(message.delivery_id, Outcome.failed(exc.reason, exc.code)))
+                results.append(Result(message.delivery_id, Outcome.permanent(exc.reason, exc.code)))
                 continue
             credential = credentials.get(built.credential)
             if credential is None:
                 title = _SETTING_TITLES[built.credential]
                 reason = f"{message.event.get('type')} calls need the {title} setting"
-                outcome = Outcome.failed(reason, "missing_credential")
+                outcome = Outcome.permanent(reason, "missing_credential")
                 results.append(Result(message.delivery_id, outcome))
                 continue
             if stopped is not None:
@@ -120,8 +119,8 @@ class PendoAdapter(Adapter):
                     timeout=settings.timeout_seconds,
                     secrets=secrets,
                 )
-            outcome = outcome_of(sent, built.credential, context.policy, secrets)
-            if outcome.kind is OutcomeKind.RETRY and outcome.code in _STOP_SENDING_CODES:
+            outcome = outcome_of(sent, built.credential, secrets)
+            if outcome.code in _STOP_SENDING_CODES:
                 stopped = outcome
             results.append(Result(message.delivery_id, outcome, [sent.exchange]))
         return results

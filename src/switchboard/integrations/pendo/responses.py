@@ -1,24 +1,31 @@
-"""Pendo's answers as outcomes: `http.classify`, plus what Pendo says beyond the status.
+"""Pendo's answers as outcomes: `http.describe`, plus what Pendo says beyond the status.
 
 delivered   2xx (for metadata, unless the body counts failed records)
-retry       409 (Pendo: an operation on the same records is in progress), and whatever
-            `classify` retries: 408, 423, 429, 5xx but 501, timeouts, connection errors
-failed      400, 401, 403, 404, 422 and every other status `classify` fails
-            rejected   a metadata answer of 200 that reports failed records
+temporary   409 (Pendo: an operation on the same records is in progress), timeouts,
+            connection errors
+http        every other status, for the retry policy (408, 423, 429, 5xx but 501 retry;
+            400, 401, 403, 404, 422 fail); 401 and 403 name the credential to check
+permanent   rejected   a metadata answer of 200 that reports failed records
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 import httpx
 import orjson
 
 from switchboard.integrations.base import Outcome, OutcomeKind
-from switchboard.integrations.http import Sent, body_excerpt, classify, status_line
+from switchboard.integrations.http import (
+    Sent,
+    body_excerpt,
+    describe,
+    parse_retry_after,
+    status_line,
+)
 from switchboard.integrations.pendo.mapping import Credential
-from switchboard.jobs.retry import RetryPolicy, parse_retry_after
 
 #: Pendo answers 409 while another write to the same records is under way: it passes.
 CONFLICT: Final = 409
@@ -30,24 +37,22 @@ _CREDENTIAL_HINTS: Final[dict[Credential, str]] = {
 }
 
 
-def outcome_of(
-    sent: Sent, credential: Credential, policy: RetryPolicy, secrets: Sequence[str]
-) -> Outcome:
+def outcome_of(sent: Sent, credential: Credential, secrets: Sequence[str]) -> Outcome:
     """The outcome of one request to Pendo."""
     response = sent.response
     if response is not None and response.status_code == CONFLICT:
         reason = _with_excerpt(status_line(CONFLICT), response, secrets)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return Outcome.retry(reason, f"http_{CONFLICT}", retry_after)
-    outcome = classify(response, sent.failure, policy, secrets=secrets)
+        return Outcome.temporary(reason, f"http_{CONFLICT}", retry_after)
+    outcome = describe(response, sent.failure, secrets=secrets)
     if response is None:
         return outcome
-    if outcome.kind is OutcomeKind.FAILED and response.status_code in (401, 403):
-        return Outcome.failed(f"{outcome.reason} ({_CREDENTIAL_HINTS[credential]})", outcome.code)
+    if outcome.kind is OutcomeKind.HTTP and response.status_code in (401, 403):
+        return replace(outcome, reason=f"{outcome.reason} ({_CREDENTIAL_HINTS[credential]})")
     if outcome.kind is OutcomeKind.DELIVERED and credential == "integration_key":
         refusal = _metadata_refusal(response, secrets)
         if refusal is not None:
-            return Outcome.failed(f"Pendo did not update the record: {refusal}", "rejected")
+            return Outcome.permanent(f"Pendo did not update the record: {refusal}", "rejected")
     return outcome
 
 

@@ -76,7 +76,7 @@ class SFMCAdapter(Adapter):
                 built = _build(message, settings)
                 contents = [_encode(part) for part in built]
             except Unmappable as exc:
-                results.append(Result(message.delivery_id, Outcome.failed(exc.reason, exc.code)))
+                results.append(Result(message.delivery_id, Outcome.permanent(exc.reason, exc.code)))
                 continue
             if stopped is not None:
                 results.append(Result(message.delivery_id, stopped))
@@ -89,7 +89,7 @@ class SFMCAdapter(Adapter):
                     stopped = outcome
                 if outcome.kind is not OutcomeKind.DELIVERED:
                     break
-            if outcome.kind is OutcomeKind.RETRY and outcome.code in _STOP_SENDING_CODES:
+            if outcome.code in _STOP_SENDING_CODES:
                 stopped = outcome
             results.append(Result(message.delivery_id, outcome, exchanges))
         return results
@@ -149,7 +149,7 @@ class _Session:
                 return sent, False
             exchanges.append(sent.exchange)
         secrets = [secret, token.access_token]
-        return outcome_of(sent, self.context.policy, secrets), False
+        return outcome_of(sent, secrets), False
 
     def _token(self, exchanges: list[Exchange]) -> tuple[Token | None, Outcome | None]:
         """The cached token, or a new one fetched within the budget; or why there is none."""
@@ -159,13 +159,13 @@ class _Session:
         with self.budget.call() as limited:
             if limited is not None:
                 return None, limited
-            fetched = self.tokens.get(self.settings, self.context.http, self.context.policy)
+            fetched = self.tokens.get(self.settings, self.context.http)
         if fetched.exchange is not None:
             exchanges.append(fetched.exchange)
         return fetched.token, fetched.outcome
 
     def _request(self, url: str, content: bytes, access_token: str, secret: str) -> Sent | Outcome:
-        """The request sent, or the retry outcome when the budget had no room for it."""
+        """The request sent, or the temporary outcome when the budget had no room for it."""
         with self.budget.call() as limited:
             if limited is not None:
                 return limited

@@ -4,9 +4,9 @@ Marketing Cloud asks for about one token request per 20 minutes per client, so a
 shared by every send of an adapter instance (one per process) with the same auth host, client
 id and account id. Only one thread fetches a given token at a time; the others wait for it.
 
-A token answer is classified like any other, except that the token endpoint refusing the
-credentials (400, 401, 403) fails with the code `auth_failed`, and a 2xx without a usable
-`access_token` retries with the code `invalid_token_response`.
+A token answer is described like any other, except that the token endpoint refusing the
+credentials (400, 401, 403) is permanent with the code `auth_failed`, and a 2xx without a usable
+`access_token` temporary with the code `invalid_token_response`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import orjson
 
 from switchboard import __version__
 from switchboard.integrations.base import Exchange, Outcome, OutcomeKind
-from switchboard.integrations.http import body_excerpt, classify, redact_text, request
+from switchboard.integrations.http import body_excerpt, describe, redact_text, request
 from switchboard.integrations.sfmc.endpoints import (
     AUTH_HOST_PART,
     DEFAULT_TOKEN_SECONDS,
@@ -32,7 +32,6 @@ from switchboard.integrations.sfmc.endpoints import (
     TOKEN_SAFETY_MARGIN_SECONDS,
 )
 from switchboard.integrations.sfmc.settings import SFMCSettings
-from switchboard.jobs.retry import RetryPolicy
 
 USER_AGENT: Final = f"Switchboard/{__version__}"
 
@@ -72,7 +71,7 @@ class TokenCache:
         self._tokens: dict[CacheKey, Token] = {}
         self._fetching: dict[CacheKey, threading.Lock] = {}
 
-    def get(self, settings: SFMCSettings, http: httpx.Client, policy: RetryPolicy) -> Fetched:
+    def get(self, settings: SFMCSettings, http: httpx.Client) -> Fetched:
         """The cached token when it is still good, else a new one from the token endpoint."""
         key = cache_key(settings)
         with self._lock:
@@ -85,7 +84,7 @@ class TokenCache:
                 cached = self._valid(key)
             if cached is not None:
                 return Fetched(cached, None, None)
-            fetched = fetch_token(settings, http, policy, self._clock())
+            fetched = fetch_token(settings, http, self._clock())
             if fetched.token is not None:
                 with self._lock:
                     self._tokens[key] = fetched.token
@@ -110,9 +109,7 @@ class TokenCache:
         return None
 
 
-def fetch_token(
-    settings: SFMCSettings, http: httpx.Client, policy: RetryPolicy, now: float
-) -> Fetched:
+def fetch_token(settings: SFMCSettings, http: httpx.Client, now: float) -> Fetched:
     """Ask the token endpoint for a token; never raises for what the network or it does."""
     secret = settings.client_secret.get_secret_value()
     body: dict[str, str] = {
@@ -132,15 +129,13 @@ def fetch_token(
         secrets=[secret],
     )
     exchange = sent.exchange
-    outcome = classify(sent.response, sent.failure, policy, secrets=[secret])
+    outcome = describe(sent.response, sent.failure, secrets=[secret])
     if outcome.kind is not OutcomeKind.DELIVERED or sent.response is None:
         reason = f"token request failed: {outcome.reason}"
         if sent.response is not None and sent.response.status_code in _REFUSED:
             reason += " (check the client id, client secret and account id)"
-            return Fetched(None, Outcome.failed(reason, "auth_failed"), exchange)
-        if outcome.kind is OutcomeKind.RETRY:
-            return Fetched(None, Outcome.retry(reason, outcome.code, outcome.retry_after), exchange)
-        return Fetched(None, Outcome.failed(reason, outcome.code), exchange)
+            return Fetched(None, Outcome.permanent(reason, "auth_failed"), exchange)
+        return Fetched(None, replace(outcome, reason=reason), exchange)
 
     try:
         answer: Any = orjson.loads(sent.response.content)
@@ -150,13 +145,13 @@ def fetch_token(
     if not isinstance(access_token, str) or not access_token:
         excerpt = body_excerpt(sent.response.content, [secret]) or "an empty body"
         reason = f"the token answer has no access_token: {excerpt}"
-        return Fetched(None, Outcome.retry(reason, "invalid_token_response"), exchange)
+        return Fetched(None, Outcome.temporary(reason, "invalid_token_response"), exchange)
     exchange = _hide(exchange, access_token)
     assert isinstance(answer, dict)
     rest_base = _rest_base(answer.get("rest_instance_url"), settings.auth_base_url)
     if rest_base is None:
         reason = "the token answer names no usable rest_instance_url"
-        return Fetched(None, Outcome.failed(reason, "invalid_token_response"), exchange)
+        return Fetched(None, Outcome.permanent(reason, "invalid_token_response"), exchange)
     lifetime = _lifetime(answer.get("expires_in"))
     return Fetched(Token(access_token, rest_base, now + lifetime), None, exchange)
 

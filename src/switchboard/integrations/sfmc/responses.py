@@ -1,13 +1,14 @@
-"""Marketing Cloud's answers as outcomes: `http.classify`, plus what its bodies say.
+"""Marketing Cloud's answers as outcomes: `http.describe`, plus what its bodies say.
 
 delivered   2xx, unless the body reports `operationStatus: "FAIL"`
-retry       whatever `classify` retries: 408, 423, 429 (after `Retry-After`, or the body's
-            `retryAfter`), 5xx but 501, timeouts, connection errors; and a 400 with errorcode
-            10006 "Unable to save rows for data extension" without details (Marketing Cloud
-            reports transient trouble saving rows this way)
-failed      400 and every other status `classify` fails; 401 here is after one token refresh
-            rejected   a 2xx whose body reports `operationStatus: "FAIL"`
-auth_failed the token endpoint refused the client id, secret or account id (see `auth`)
+temporary   timeouts, connection errors; and a 400 with errorcode 10006 "Unable to save rows
+            for data extension" without details (Marketing Cloud reports transient trouble
+            saving rows this way)
+http        every other status, for the retry policy (408, 423, 429, 5xx but 501 retry, after
+            `Retry-After` or the body's `retryAfter`; 400 and the rest fail); 401 here is after
+            one token refresh
+permanent   rejected    a 2xx whose body reports `operationStatus: "FAIL"`
+            auth_failed the token endpoint refused the client id, secret or account id (`auth`)
 
 The reason of an error answer quotes Marketing Cloud's error JSON
 (`{"message", "errorcode", "documentation", "additionalErrors"}`) when the body is one.
@@ -22,8 +23,7 @@ import httpx
 import orjson
 
 from switchboard.integrations.base import Outcome, OutcomeKind
-from switchboard.integrations.http import Sent, body_excerpt, classify, status_line
-from switchboard.jobs.retry import RetryPolicy
+from switchboard.integrations.http import Sent, body_excerpt, describe, status_line
 
 #: Marketing Cloud's aggregate error; its rows-not-saved variant without details is transient.
 AGGREGATE_ERROR: Final = 10006
@@ -37,10 +37,10 @@ _HINTS: Final = {
 }
 
 
-def outcome_of(sent: Sent, policy: RetryPolicy, secrets: Sequence[str]) -> Outcome:
+def outcome_of(sent: Sent, secrets: Sequence[str]) -> Outcome:
     """The outcome of one request to the REST API."""
     response = sent.response
-    outcome = classify(response, sent.failure, policy, secrets=secrets)
+    outcome = describe(response, sent.failure, secrets=secrets)
     if response is None:
         return outcome
     answer = _json(response)
@@ -50,21 +50,19 @@ def outcome_of(sent: Sent, policy: RetryPolicy, secrets: Sequence[str]) -> Outco
         if refusal is None:
             return outcome
         detail = body_excerpt(refusal.encode(), secrets)
-        return Outcome.failed(f"Marketing Cloud reported a failure: {detail}", "rejected")
+        return Outcome.permanent(f"Marketing Cloud reported a failure: {detail}", "rejected")
     error = _error_detail(answer)
     reason = outcome.reason
     if error is not None:
         reason = f"{status_line(status)}: {body_excerpt(error.encode(), secrets)}"
-    if status in _HINTS and outcome.kind is OutcomeKind.FAILED:
+    if status in _HINTS:
         reason = f"{reason} ({_HINTS[status]})"
-    if outcome.kind is OutcomeKind.RETRY:
-        retry_after = outcome.retry_after
-        if retry_after is None and isinstance(answer, dict):
-            retry_after = _seconds(answer.get("retryAfter"))
-        return Outcome.retry(reason, outcome.code, retry_after)
     if _is_transient_rows_error(status, answer):
-        return Outcome.retry(reason, outcome.code)
-    return Outcome.failed(reason, outcome.code)
+        return Outcome.temporary(reason, outcome.code)
+    retry_after = outcome.retry_after
+    if retry_after is None and isinstance(answer, dict):
+        retry_after = _seconds(answer.get("retryAfter"))
+    return Outcome.http(status, reason, retry_after)
 
 
 def _json(response: httpx.Response) -> Any:

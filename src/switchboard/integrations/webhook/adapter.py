@@ -1,7 +1,8 @@
 """Webhooks: each event, as stored, POSTed as JSON to up to five URLs, optionally signed.
 
 Segment's classic semantics: an event is delivered when any URL answers 2xx, and the other URLs
-are not retried. Otherwise it is retried when any URL's answer is temporary, else it fails.
+are not retried. Otherwise it is retried when any URL's answer is temporary, else it fails (an
+`either` outcome: the retry policy judges each URL's answer).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from switchboard.integrations.base import (
 )
 from switchboard.integrations.http import (
     ErrorKind,
-    classify,
+    describe,
     is_sensitive_name,
     redact_url,
     request,
@@ -72,7 +73,9 @@ class WebhookAdapter(Adapter):
             try:
                 encoded.append((index, orjson.dumps(message.event)))
             except orjson.JSONEncodeError as exc:
-                outcome = Outcome.failed(f"the event cannot be sent as JSON: {exc}", "invalid_json")
+                outcome = Outcome.permanent(
+                    f"the event cannot be sent as JSON: {exc}", "invalid_json"
+                )
                 results[index] = Result(message.delivery_id, outcome)
 
         # A URL that timed out, refused or rate-limited us: the outcome every later request
@@ -103,8 +106,8 @@ class WebhookAdapter(Adapter):
                     secrets=secrets,
                 )
                 exchanges.append(sent.exchange)
-                outcome = classify(sent.response, sent.failure, context.policy, secrets=secrets)
-                if outcome.kind is OutcomeKind.RETRY and outcome.code in _STOP_SENDING_CODES:
+                outcome = describe(sent.response, sent.failure, secrets=secrets)
+                if outcome.code in _STOP_SENDING_CODES:
                     stopped[url] = outcome
                 outcomes.append((url, outcome))
 
@@ -115,18 +118,14 @@ class WebhookAdapter(Adapter):
 
 
 def _combine(outcomes: list[tuple[str, Outcome]], secrets: Sequence[str]) -> Outcome:
-    """One outcome from every URL's: delivered if any was, else retry if any will, else failed.
+    """One outcome from every URL's: delivered if any was, else each URL's answer (`either`:
+    retried when any of them will be, else failed).
 
     With several URLs the reason names each URL and what it answered.
     """
     if len(outcomes) == 1:
         return outcomes[0][1]
-    kinds = {outcome.kind for _, outcome in outcomes}
-    if OutcomeKind.DELIVERED in kinds:
+    if any(outcome.kind is OutcomeKind.DELIVERED for _, outcome in outcomes):
         return Outcome.delivered()
     reason = "; ".join(f"{redact_url(url, secrets)}: {outcome.reason}" for url, outcome in outcomes)
-    retries = [outcome for _, outcome in outcomes if outcome.kind is OutcomeKind.RETRY]
-    if retries:
-        waits = [outcome.retry_after for outcome in retries if outcome.retry_after is not None]
-        return Outcome.retry(reason, retries[0].code, max(waits) if waits else None)
-    return Outcome.failed(reason, outcomes[0][1].code)
+    return Outcome.either(reason, [outcome for _, outcome in outcomes])

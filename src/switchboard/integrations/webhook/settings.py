@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from switchboard.integrations.masking import SECRET_URL, SECRET_VALUES
+from switchboard.integrations.secrets import SECRET_URL, SECRET_VALUES
 
 MAX_URLS: Final = 5
 MAX_BATCH_SIZE: Final = 1000
@@ -49,7 +49,7 @@ def _check_url(value: str) -> str:
 WebhookUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True),
-    # A password or a ?token= in it reads back as ********** (integrations/masking.py).
+    # A password or a ?token= in it reads back as ********** (destinations/masking.py).
     Field(min_length=1, max_length=2048, json_schema_extra={"format": "uri", **SECRET_URL}),
     AfterValidator(_check_url),
 ]

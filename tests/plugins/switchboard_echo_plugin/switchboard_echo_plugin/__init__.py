@@ -8,7 +8,7 @@ import orjson
 from pydantic import BaseModel, Field
 
 from switchboard.integrations.base import Adapter, Message, Result, SendContext
-from switchboard.integrations.http import classify, request
+from switchboard.integrations.http import describe, request
 
 
 class EchoSettings(BaseModel):
@@ -35,6 +35,6 @@ class EchoAdapter(Adapter):
                 content=orjson.dumps(message.event),
                 timeout=5.0,
             )
-            outcome = classify(sent.response, sent.failure, context.policy)
+            outcome = describe(sent.response, sent.failure)
             results.append(Result(message.delivery_id, outcome, [sent.exchange]))
         return results

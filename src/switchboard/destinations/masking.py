@@ -1,16 +1,9 @@
-"""Which parts of a destination's settings are secret: how reads mask them and updates restore them.
+"""How reads of a destination's settings mask its secrets, and how updates restore them.
 
-An adapter's settings model marks its secrets, and the marks end up in its JSON Schema, so
-every reader (admin API, dashboard form, CLI) masks the same parts and the form can say so:
-
-- `SecretStr` (`"writeOnly": true` in the schema): the whole value reads as `MASK`.
-- `Field(json_schema_extra=SECRET_VALUES)` on a mapping (`"x-secret": "values"`): every value
-  reads as `MASK`, the names stay visible. The webhook's custom headers: any of them may carry
-  a credential (`Authorization`, `X-Api-Key`, a vendor's own name).
-- `Field(json_schema_extra=SECRET_URL)` on a URL string, or on the items of a list of them
-  (`"x-secret": "url"`): the URL's password and the values of its query parameters with
-  sensitive names (`token`, `api_key`, ...; `http.is_sensitive_name`) read as `MASK`; the rest
-  of the URL shows as written.
+What is secret is what the adapter's settings model marks (`integrations/secrets.py`): a
+`SecretStr` reads as `MASK` whole, a mapping marked `SECRET_VALUES` has every value read as
+`MASK` (names stay visible), a URL marked `SECRET_URL` has its password and the values of its
+sensitive query parameters read as `MASK` (the rest shows as written).
 
 An update may send a masked read back: every `MASK` is replaced by the stored value it stands
 for, so a form can round-trip what it was shown. A header value is restored by the header's
@@ -22,31 +15,13 @@ nothing stored is refused (`MaskProblem`) rather than saved as ten asterisks.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from pydantic.config import JsonDict
-
 from switchboard.integrations.http import is_sensitive_name, mask_url_credentials
+from switchboard.integrations.secrets import MARKER, SECRET_URL, Hidden
 
 MASK: Final = "**********"
-
-
-class Hidden(StrEnum):
-    """Which parts of a setting read as `MASK`."""
-
-    WHOLE = "whole"  # SecretStr: the schema says writeOnly
-    VALUES = "values"  # a mapping's values, not its names
-    URL = "url"  # a URL's password and sensitive query parameter values
-
-
-#: The JSON Schema keyword that marks a secret-bearing setting; its value is a `Hidden`.
-MARKER: Final = "x-secret"
-#: `json_schema_extra` for a mapping whose values are secret (names are not).
-SECRET_VALUES: Final[JsonDict] = {MARKER: Hidden.VALUES.value}
-#: `json_schema_extra` for a URL whose password and token-like query values are secret.
-SECRET_URL: Final[JsonDict] = {MARKER: Hidden.URL.value}
 
 Schema = Mapping[str, Any]
 Location = tuple[str | int, ...]

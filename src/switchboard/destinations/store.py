@@ -1,0 +1,85 @@
+"""The writes to `destinations` and `connections`: the one module that adds, changes or deletes
+their rows. Callers own the session and the commit; each write is flushed (ids are set)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from switchboard.db.changes import KEEP, Kept
+from switchboard.destinations.models import Connection, Destination
+
+
+def add_destination(
+    session: Session,
+    *,
+    name: str,
+    type: str,
+    settings_encrypted: str,
+    enabled: bool,
+    filters: dict[str, Any],
+    retry: dict[str, Any] | None,
+    rate_limit_per_second: float | None,
+    max_concurrency: int | None,
+    source_ids: Iterable[int],
+) -> Destination:
+    """A new destination connected to `source_ids`."""
+    destination = Destination(
+        name=name,
+        type=type,
+        settings_encrypted=settings_encrypted,
+        enabled=enabled,
+        filters=filters,
+        retry=retry,
+        rate_limit_per_second=rate_limit_per_second,
+        max_concurrency=max_concurrency,
+    )
+    for source_id in source_ids:
+        destination.connections.append(Connection(source_id=source_id))
+    session.add(destination)
+    session.flush()
+    return destination
+
+
+def change_destination(
+    session: Session,
+    destination: Destination,
+    *,
+    name: Kept[str] = KEEP,
+    settings_encrypted: Kept[str] = KEEP,
+    enabled: Kept[bool] = KEEP,
+    filters: Kept[dict[str, Any]] = KEEP,
+    retry: Kept[dict[str, Any] | None] = KEEP,
+    rate_limit_per_second: Kept[float | None] = KEEP,
+    max_concurrency: Kept[int | None] = KEEP,
+    source_ids: Kept[set[int]] = KEEP,
+) -> None:
+    """Set the columns given, the others keep their values; `source_ids` replaces the
+    connections (those kept keep their creation time)."""
+    if name is not KEEP:
+        destination.name = name
+    if settings_encrypted is not KEEP:
+        destination.settings_encrypted = settings_encrypted
+    if enabled is not KEEP:
+        destination.enabled = enabled
+    if filters is not KEEP:
+        destination.filters = filters
+    if retry is not KEEP:
+        destination.retry = retry
+    if rate_limit_per_second is not KEEP:
+        destination.rate_limit_per_second = rate_limit_per_second
+    if max_concurrency is not KEEP:
+        destination.max_concurrency = max_concurrency
+    if source_ids is not KEEP:
+        kept = [c for c in destination.connections if c.source_id in source_ids]
+        added = sorted(source_ids - {c.source_id for c in destination.connections})
+        destination.connections = kept + [Connection(source_id=s) for s in added]
+    session.flush()
+
+
+def delete_destination(session: Session, destination: Destination) -> None:
+    """Delete `destination`; its connections and deliveries go with it."""
+    session.delete(destination)
+    session.flush()
