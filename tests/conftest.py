@@ -1,8 +1,14 @@
-"""Shared fixtures: a migrated database per backend, a live server, a source to send to.
+"""Shared fixtures: a migrated database per backend, the app in-process or on a live server,
+a source to send to.
 
 Every database test runs on SQLite; with SWITCHBOARD_TEST_DATABASE_URL set it runs on
 Postgres too. With SWITCHBOARD_TEST_REQUIRE_SERVICES=1 (CI) an unreachable service fails
 the run instead of skipping.
+
+Two tiers: tests marked `system` start real servers, processes, browsers or SDKs; the rest
+(`pytest -m "not system"`, `make test-fast`) call the code in-process. The marks are given
+here, by fixture and by folder (`pytest_collection_modifyitems`), so a new test that uses a
+live server or a browser is a system test without a mark of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from switchboard.db.models import Base
 from switchboard.settings import Settings
 from switchboard.sources.service import create_source, current_key
 from tests.browser import launch
+from tests.inprocess import InProcessApp, running_app
 from tests.servers import RunningServer, running_server
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
@@ -32,6 +39,36 @@ REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL")
 REQUIRE_SERVICES = os.environ.get("SWITCHBOARD_TEST_REQUIRE_SERVICES") == "1"
 BACKENDS = ["sqlite", "postgres"]
 ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+#: Fixtures that start something real: a uvicorn server, Chromium, a whole pipeline with
+#: worker processes, private Postgres or Redis servers.
+SYSTEM_FIXTURES = frozenset(
+    {
+        "server",
+        "server_url",
+        "browser",
+        "live",
+        "dash",
+        "page",
+        "session_client",
+        "pipeline",
+        "private_postgres",
+        "private_redis",
+    }
+)
+#: Folders and files whose every test is a system test (SDKs, docker-compose, kill -9).
+SYSTEM_PATHS = ("sdk/", "ops/", "hardening/test_fault_")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the system tests (see the module docstring)."""
+    root = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SYSTEM_FIXTURES or where.startswith(SYSTEM_PATHS):
+            item.add_marker(pytest.mark.system)
 
 
 def _tables() -> list[str]:
@@ -123,15 +160,34 @@ def server(settings: Settings) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
-def client(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as http:
+def asgi_app(settings: Settings) -> Iterator[InProcessApp]:
+    """The app started in this process (no server, no socket): see tests/inprocess.py."""
+    with running_app(settings) as running:
+        yield running
+
+
+def _app_client(request: pytest.FixtureRequest, headers: dict[str, str]) -> httpx.Client:
+    """A client of the live server when the test has one (so that both talk to one app),
+    else of the in-process app."""
+    if "server" in request.fixturenames:
+        server: RunningServer = request.getfixturevalue("server")
+        return httpx.Client(base_url=server.url, timeout=10, headers=headers)
+    app: InProcessApp = request.getfixturevalue("asgi_app")
+    return app.client(headers=headers)
+
+
+@pytest.fixture
+def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[httpx.Client]:
+    """An HTTP client of the app, for the tracking API. (`settings`, asked for here, puts the
+    backends' parameters on the test at collection.)"""
+    with _app_client(request, {}) as http:
         yield http
 
 
 @pytest.fixture
-def admin(server: RunningServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=server.url, timeout=10, headers=headers) as http:
+def admin(request: pytest.FixtureRequest, settings: Settings) -> Iterator[httpx.Client]:
+    """An HTTP client of the app with the admin token."""
+    with _app_client(request, {"Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
         yield http
 
 

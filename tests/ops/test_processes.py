@@ -33,7 +33,7 @@ from tests.ops.stack import (
 )
 from tests.ops.test_metrics import sample
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 
 @pytest.fixture

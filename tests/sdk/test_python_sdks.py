@@ -71,7 +71,7 @@ MATRIX = [
 
 
 @one_backend
-@pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.parametrize(("name", "gzip"), MATRIX)
 def test_every_call_is_stored_once_with_its_fields(
     server: RunningServer, engine: Engine, source: SourceRef, name: str, gzip: bool
