@@ -27,6 +27,9 @@ from tests.conftest import ADMIN_TOKEN, postgres_or_skip
 from tests.hardening.processes import report
 from tests.servers import RunningServer, running_server
 
+#: A live server, and a few thousand generated requests over loopback.
+pytestmark = pytest.mark.system
+
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 

@@ -56,6 +56,9 @@ from tests.hardening.strategies import (
     variants,
 )
 
+#: About ten thousand generated requests: a long run, in the full suite.
+pytestmark = pytest.mark.system
+
 
 @dataclass
 class Harness:
