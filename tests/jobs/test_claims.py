@@ -54,7 +54,7 @@ def test_a_claim_returns_what_sending_needs(jobs: Jobs, store: Store) -> None:
     ids = _pending(jobs, 3)
     now = datetime.now(UTC)
     with store.chunk():
-        held = store.claim(list(reversed(ids)) + [10_000], now)
+        held = store.claim([*reversed(ids), 10_000], now)
     assert [h.id for h in held] == ids  # by id, unknown ids ignored
     first = held[0]
     assert first.attempts == 0
