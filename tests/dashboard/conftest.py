@@ -12,13 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from switchboard.db.engine import make_engine, make_sessionmaker
 from switchboard.settings import Settings
 from switchboard.users.service import create_user
-from tests.conftest import ADMIN_TOKEN, PG_URL, _tables
+from tests.conftest import ADMIN_TOKEN, PG_URL, empty_postgres
 from tests.servers import RunningServer, running_server
 
 EMAIL = "marketer@example.com"
@@ -46,10 +45,7 @@ def one_database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_migrated")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgres(url)
     return url
 
 

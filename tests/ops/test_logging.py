@@ -21,12 +21,11 @@ from switchboard.observability.logging import (
     secrets_of,
 )
 from switchboard.settings import Settings
-from tests.conftest import ADMIN_TOKEN, postgres_or_skip
+from tests.conftest import ADMIN_TOKEN, empty_postgres, postgres_or_skip
 from tests.ops.stack import (
     SECRET_KEY,
     Receiver,
     admin,
-    empty_postgres,
     environment,
     processes,
     redis_or_skip,
