@@ -99,24 +99,29 @@ def postgres_migrated() -> str:
     return url
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> Iterator[str]:
-    """A migrated, empty database on each backend, for tests whose code opens connections
-    of its own (a server, a job, a writer): a copy of the template on SQLite, every table
-    emptied on Postgres."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> str:
+    """One migrated database per test module and backend (a copy of the template on SQLite);
+    `database_url` empties it before each test."""
     if request.param == "sqlite":
-        path = tmp_path / "switchboard.db"
+        path = tmp_path_factory.mktemp("db") / "switchboard.db"
         shutil.copy(sqlite_template, path)
-        yield f"sqlite:///{path}"
-        return
-    url = request.getfixturevalue("postgres_migrated")
-    empty_postgres(url)
-    yield url
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_migrated")
+    return url
 
 
-def _postgres_engine(url: str) -> Engine:
+@pytest.fixture
+def database_url(module_database: str) -> str:
+    """A migrated, empty database on each backend, for tests whose code opens connections
+    of its own (a server, a job, a writer)."""
+    empty_database(module_database)
+    return module_database
+
+
+def _admin_engine(url: str) -> Engine:
     """One engine per URL for the whole run, for emptying and for `tx_session`."""
     if url not in _ENGINES:
         _ENGINES[url] = make_engine(url)
@@ -131,17 +136,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         engine.dispose()
 
 
-def empty_postgres(url: str) -> None:
+def empty_database(url: str) -> None:
     """Empty every table of the metadata and restart its ids, as `TRUNCATE … RESTART
-    IDENTITY` would. With DELETE: on tables of a few rows TRUNCATE, which swaps each table's
-    files, is about twenty times slower, and it runs before most tests."""
+    IDENTITY` would. With DELETE: on tables of a few rows Postgres's TRUNCATE, which swaps
+    each table's files, is about twenty times slower, and this runs before most tests."""
     tables = Base.metadata.sorted_tables
-    serial = [
-        (t.name, t.autoincrement_column.name) for t in tables if t.autoincrement_column is not None
-    ]
-    with _postgres_engine(url).begin() as conn:
+    engine = _admin_engine(url)
+    with engine.begin() as conn:
         for table in reversed(tables):  # children first: no foreign key is left dangling
             conn.execute(table.delete())
+        if engine.dialect.name == "sqlite":
+            # Ids restart by themselves (no AUTOINCREMENT), unless a table asks for it.
+            found = text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+            if conn.execute(found).first() is not None:
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+            return
+        serial = [
+            (t.name, t.autoincrement_column.name)
+            for t in tables
+            if t.autoincrement_column is not None
+        ]
         conn.execute(
             text(
                 "SELECT setval(s, 1, false) FROM (SELECT pg_get_serial_sequence(t, c) AS s "
@@ -150,6 +164,11 @@ def empty_postgres(url: str) -> None:
             ),
             {"tables": [t for t, _ in serial], "columns": [c for _, c in serial]},
         )
+
+
+def empty_postgres(url: str) -> None:
+    """`empty_database` for the tests that hold a Postgres URL of their own."""
+    empty_database(url)
 
 
 def _holds_rows(engine: Engine) -> bool:
@@ -180,7 +199,7 @@ def tx_session(
         engine.dispose()
         return
     url = request.getfixturevalue("postgres_migrated")
-    engine = _postgres_engine(url)
+    engine = _admin_engine(url)
     if _holds_rows(engine):  # left by a test of the other kind
         empty_postgres(url)
     with engine.connect() as conn:
@@ -229,8 +248,8 @@ def tx_source(tx_session: Session) -> SourceRef:
     return SourceRef(created.id, current_key(created).key)
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
+def app_settings(database_url: str) -> Settings:
+    """The app's settings in these tests: the admin token, a secret key, no key cache."""
     return Settings(
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
@@ -240,15 +259,24 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def settings(database_url: str) -> Settings:
+    return app_settings(database_url)
+
+
+@pytest.fixture
 def server(settings: Settings) -> Iterator[RunningServer]:
     with running_server(settings) as running:
         yield running
 
 
-@pytest.fixture
-def asgi_app(settings: Settings) -> Iterator[InProcessApp]:
-    """The app started in this process (no server, no socket): see tests/inprocess.py."""
-    with running_app(settings) as running:
+@pytest.fixture(scope="module")
+def asgi_app(module_database: str) -> Iterator[InProcessApp]:
+    """The app started in this process (no server, no socket: see tests/inprocess.py), one
+    per test module and backend: building an app costs more than most tests (its routers,
+    its TLS contexts). Reach it through `client` or `admin`, which empty the database before
+    each test. What the app keeps in memory (per-source rate limits, counters) outlives a
+    test: a test that depends on it starts an app of its own with `running_app`."""
+    with running_app(app_settings(module_database)) as running:
         yield running
 
 
