@@ -124,14 +124,20 @@ class InProcessApp:
     url: str = "http://testserver:8000"
 
     def client(
-        self, *, headers: dict[str, str] | None = None, peer: tuple[str, int] = PEER
+        self,
+        *,
+        headers: dict[str, str] | None = None,
+        peer: tuple[str, int] = PEER,
+        **options: Any,
     ) -> httpx.Client:
-        """An HTTP client of the app; close it (or use it in a `with`) when done."""
+        """An HTTP client of the app (`options` go to `httpx.Client`); close it (or use it in
+        a `with`) when done."""
+        options.setdefault("timeout", 10)
         return httpx.Client(
             base_url=self.url,
             headers=headers,
-            timeout=10,
             transport=InProcessTransport(self.loop, peer),
+            **options,
         )
 
 
