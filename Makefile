@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench clean
+.PHONY: run test test-fast check bench clean
 
 # `make bench` runs the ingest bench with BENCH_ARGS, then the end-to-end bench with
 # BENCH_E2E_ARGS, which by default takes --quick / --strict from BENCH_ARGS.
@@ -56,6 +56,11 @@ $(SDK_PY23_STAMP): $(STAMP)
 
 test: $(STAMP) $(SDK_NODE_STAMP) $(SDK_PY23_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast tier, while you work: everything but the tests marked `system` (real servers,
+# processes, browsers, SDKs, faults, long fuzzing runs), so no SDK install is needed.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not system" $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench migrations

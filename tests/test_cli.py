@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+#: The CLI as users run it: `switchboard` subprocesses.
+pytestmark = pytest.mark.system
+
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_env(db, {}, *args)

@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import Engine, text
 
 from tests.conftest import SourceRef
-from tests.servers import RunningServer
+from tests.inprocess import InProcessApp
 
 HOOK = {"urls": ["https://hooks.example.com/in"], "shared_secret": "s3cr3t-value-123"}
 
@@ -59,7 +59,7 @@ def test_secrets_are_encrypted_at_rest_and_masked_on_every_read(
 
 
 def test_update_keeps_a_secret_sent_back_masked(
-    admin: httpx.Client, source: SourceRef, server: RunningServer
+    admin: httpx.Client, source: SourceRef, asgi_app: InProcessApp
 ) -> None:
     dest = create(admin, source).json()
     shown = dest["settings"]
@@ -70,11 +70,11 @@ def test_update_keeps_a_secret_sent_back_masked(
     # The stored secret is still the original: open it with the server's own key.
     from switchboard.destinations.models import Destination
 
-    with server.app.runtime.sessions() as session:
+    with asgi_app.app.runtime.sessions() as session:
         row = session.get(Destination, dest["id"])
         assert row is not None
         assert (
-            server.app.runtime.box.open(row.settings_encrypted)["shared_secret"]
+            asgi_app.app.runtime.box.open(row.settings_encrypted)["shared_secret"]
             == HOOK["shared_secret"]
         )
 
@@ -129,7 +129,7 @@ def test_connections_filters_and_limits_round_trip(admin: httpx.Client, source: 
     assert admin.get("/api/v1/destinations").json() == []
 
 
-def test_destination_routes_require_the_token(server: RunningServer) -> None:
+def test_destination_routes_require_the_token(client: httpx.Client) -> None:
     for method, path in [
         ("GET", "/api/v1/destination-types"),
         ("GET", "/api/v1/destinations"),
@@ -140,4 +140,4 @@ def test_destination_routes_require_the_token(server: RunningServer) -> None:
         ("GET", "/api/v1/destinations/1/delivery-stats"),
         ("GET", "/api/v1/deliveries"),
     ]:
-        assert httpx.request(method, server.url + path).status_code == 401, (method, path)
+        assert client.request(method, path).status_code == 401, (method, path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 from sqlalchemy import Engine, text
 
 from tests.conftest import ADMIN_TOKEN, SourceRef
@@ -12,7 +11,7 @@ from tests.fakes import marketo as mkto
 from tests.fakes import pendo as pnd
 from tests.fakes import sfmc as mc
 from tests.fakes.sink import Reply, Sink
-from tests.servers import running_server
+from tests.inprocess import running_app
 
 
 def test_the_tester_sends_for_real_and_stores_nothing(
@@ -25,8 +24,8 @@ def test_the_tester_sends_for_real_and_stores_nothing(
     headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
     with (
         Sink(Reply(503, body="busy"), default=Reply(200, body="ok")) as sink,
-        running_server(allowed) as server,
-        httpx.Client(base_url=server.url, headers=headers) as admin,
+        running_app(allowed) as app,
+        app.client(headers=headers) as admin,
     ):
         dest = admin.post(
             "/api/v1/destinations",
@@ -87,8 +86,8 @@ def test_the_tester_shows_every_vendor_exchange_in_order_redacted(
         mkto.FakeMarketo(activity_types={100001: frozenset({"orderTotal"})}) as marketo,
         mc.FakeSFMC() as sfmc,
         pnd.FakePendo() as pendo,
-        running_server(allowed) as server,
-        httpx.Client(base_url=server.url, headers=headers) as admin,
+        running_app(allowed) as app,
+        app.client(headers=headers) as admin,
     ):
         vendors = {
             "marketo": {
@@ -185,8 +184,8 @@ def test_the_tester_judges_with_the_destinations_retry_overrides(
     headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
     with (
         Sink(Reply(409, {"Retry-After": "30"}), Reply(503, {"Retry-After": "30"})) as sink,
-        running_server(allowed) as server,
-        httpx.Client(base_url=server.url, headers=headers) as admin,
+        running_app(allowed) as app,
+        app.client(headers=headers) as admin,
     ):
         dest = admin.post(
             "/api/v1/destinations",

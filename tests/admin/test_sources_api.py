@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.servers import RunningServer
 
-
-def test_admin_routes_require_the_token(server: RunningServer) -> None:
+def test_admin_routes_require_the_token(client: httpx.Client) -> None:
     for method, path in [
         ("GET", "/api/v1/sources"),
         ("POST", "/api/v1/sources"),
@@ -20,7 +18,7 @@ def test_admin_routes_require_the_token(server: RunningServer) -> None:
         ("GET", "/api/v1/rejected-events"),
     ]:
         for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "Basic eDo="}):
-            response = httpx.request(method, server.url + path, headers=headers)
+            response = client.request(method, path, headers=headers)
             assert response.status_code == 401, (method, path, headers)
 
 
@@ -84,9 +82,9 @@ def test_bad_input_is_a_clear_4xx(admin: httpx.Client) -> None:
     assert "999" in missing.json()["detail"]
 
 
-def test_api_schema_is_behind_the_token_too(server: RunningServer, admin: httpx.Client) -> None:
+def test_api_schema_is_behind_the_token_too(client: httpx.Client, admin: httpx.Client) -> None:
     for path in ("/docs", "/openapi.json", "/api/v1/openapi.json"):
-        assert httpx.get(server.url + path).status_code in (401, 404)
+        assert client.get(path).status_code in (401, 404)
     schema = admin.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     assert "/api/v1/sources" in schema.json()["paths"]

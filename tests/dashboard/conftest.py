@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from switchboard.db.engine import make_engine, make_sessionmaker
 from switchboard.settings import Settings
 from switchboard.users.service import create_user
-from tests.conftest import ADMIN_TOKEN, PG_URL, _tables
+from tests.conftest import ADMIN_TOKEN, PG_URL, empty_postgres
+from tests.inprocess import InProcessApp, running_app
 from tests.servers import RunningServer, running_server
 
 EMAIL = "marketer@example.com"
@@ -46,10 +46,7 @@ def one_database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_migrated")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgres(url)
     return url
 
 
@@ -73,11 +70,11 @@ def live(one_database: str) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
-def dash(one_database: str) -> Iterator[RunningServer]:
-    """The same, for the HTTP tests (the queries behind the pages are tested on both
-    backends in test_feed.py without a server)."""
+def dash(one_database: str) -> Iterator[InProcessApp]:
+    """The same app in-process, for the HTTP tests (the queries behind the pages are tested
+    on both backends in test_feed.py)."""
     add_user(one_database)
-    with running_server(dashboard_settings(one_database)) as running:
+    with running_app(dashboard_settings(one_database)) as running:
         yield running
 
 
@@ -135,7 +132,13 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
 def login_http(base_url: str, email: str = EMAIL, password: str = PASSWORD) -> Browserless:
+    """Log in to the server at `base_url`."""
     http = httpx.Client(base_url=base_url, timeout=10, follow_redirects=False)
+    return log_in_http(http, email, password)
+
+
+def log_in_http(http: httpx.Client, email: str = EMAIL, password: str = PASSWORD) -> Browserless:
+    """Log `http` in (it must not follow redirects)."""
     form = http.get("/login")
     match = CSRF_INPUT.search(form.text)
     assert match, form.text
@@ -151,7 +154,7 @@ def login_http(base_url: str, email: str = EMAIL, password: str = PASSWORD) -> B
 
 
 @pytest.fixture
-def session_client(dash: RunningServer) -> Iterator[Browserless]:
-    client = login_http(dash.url)
+def session_client(dash: InProcessApp) -> Iterator[Browserless]:
+    client = log_in_http(dash.client(follow_redirects=False))
     yield client
     client.http.close()

@@ -16,7 +16,7 @@ from tests.dashboard.conftest import (
     PASSWORD,
     Browserless,
 )
-from tests.servers import RunningServer
+from tests.inprocess import InProcessApp
 
 #: The only routes anyone may reach: the login form, the health check, static files.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz")}
@@ -27,13 +27,11 @@ def _concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
-def test_every_route_refuses_anonymous_visitors(dash: RunningServer) -> None:
+def test_every_route_refuses_anonymous_visitors(dash: InProcessApp) -> None:
     checked = 0
     # A forged session cookie is no better than none.
     forged = {"sb_session": "forged.token"}
-    with httpx.Client(
-        base_url=dash.url, timeout=10, follow_redirects=False, cookies=forged
-    ) as http:
+    with dash.client(follow_redirects=False, cookies=forged) as http:
         admin = dash.app.admin
         assert isinstance(admin, FastAPI)
         for route in iter_route_contexts(admin.routes):
@@ -60,16 +58,16 @@ def test_every_route_refuses_anonymous_visitors(dash: RunningServer) -> None:
     assert checked > 40  # the walk saw the whole table, dashboard and API
 
 
-def test_static_files_and_health_are_public(dash: RunningServer) -> None:
-    with httpx.Client(base_url=dash.url, timeout=10) as http:
+def test_static_files_and_health_are_public(dash: InProcessApp) -> None:
+    with dash.client() as http:
         assert http.get("/healthz").status_code == 200
         css = http.get("/static/app.css")
         assert css.status_code == 200
         assert "text/css" in css.headers["content-type"]
 
 
-def test_login_sets_a_protected_cookie_and_logout_ends_the_session(dash: RunningServer) -> None:
-    with httpx.Client(base_url=dash.url, timeout=10) as http:
+def test_login_sets_a_protected_cookie_and_logout_ends_the_session(dash: InProcessApp) -> None:
+    with dash.client() as http:
         form = http.get("/login")
         token = CSRF_INPUT.search(form.text)
         assert token
@@ -108,9 +106,9 @@ def test_login_sets_a_protected_cookie_and_logout_ends_the_session(dash: Running
 
 
 def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(
-    dash: RunningServer,
+    dash: InProcessApp,
 ) -> None:
-    with httpx.Client(base_url=dash.url, timeout=10) as http:
+    with dash.client() as http:
 
         def attempt(password: str) -> httpx.Response:
             token = CSRF_INPUT.search(http.get("/login").text)
@@ -132,8 +130,8 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(
         assert "Too many failed attempts" in locked.text
 
 
-def test_the_login_form_needs_its_csrf_token(dash: RunningServer) -> None:
-    with httpx.Client(base_url=dash.url, timeout=10) as http:
+def test_the_login_form_needs_its_csrf_token(dash: InProcessApp) -> None:
+    with dash.client() as http:
         answer = http.post(
             "/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False
         )
@@ -157,8 +155,8 @@ def test_forms_and_api_writes_need_the_sessions_csrf_token(
     assert [s["name"] for s in http.get("/api/v1/sources").json()] == ["Website", "App"]
 
 
-def test_the_admin_token_still_works_without_a_session(dash: RunningServer) -> None:
-    with httpx.Client(base_url=dash.url, timeout=10) as http:
+def test_the_admin_token_still_works_without_a_session(dash: InProcessApp) -> None:
+    with dash.client() as http:
         ok = http.get("/api/v1/sources", headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
         assert ok.status_code == 200
         bad = http.get("/api/v1/sources", headers={"authorization": "Bearer nope"})
@@ -177,8 +175,8 @@ def test_pages_carry_a_strict_content_security_policy(session_client: Browserles
     assert " style=" not in page.text
 
 
-def test_login_redirects_only_to_this_site(dash: RunningServer) -> None:
-    with httpx.Client(base_url=dash.url, timeout=10) as http:
+def test_login_redirects_only_to_this_site(dash: InProcessApp) -> None:
+    with dash.client() as http:
         token = CSRF_INPUT.search(http.get("/login").text)
         assert token
         answer = http.post(

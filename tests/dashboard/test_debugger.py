@@ -15,7 +15,7 @@ from segment.analytics import Client
 from tests.dashboard.conftest import screenshot
 from tests.servers import RunningServer
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 HOSTILE = "<script>window.__pwned = 1</script>"
 LINK = "javascript:window.__pwned = 2"

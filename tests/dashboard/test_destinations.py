@@ -18,7 +18,7 @@ from tests.dashboard.test_debugger import send
 from tests.fakes.sink import Reply, Sink
 from tests.servers import RunningServer
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 SECRET = "shared-secret-never-shown"
 

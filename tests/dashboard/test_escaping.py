@@ -15,7 +15,7 @@ from tests.dashboard.test_debugger import send
 from tests.fakes.sink import Reply, Sink
 from tests.servers import RunningServer
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 NAME = "<script>window.__pwned = 1</script>"
 KEY = "<img src=x onerror=window.__pwned=2>"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from switchboard.dashboard import feed
@@ -13,6 +14,17 @@ from switchboard.events.models import Event, RejectedEvent
 from tests.conftest import SourceRef
 
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def session(tx_session: Session) -> Session:
+    """The feed reads through the Session it is given: one rolled back after each test."""
+    return tx_session
+
+
+@pytest.fixture
+def source(tx_source: SourceRef) -> SourceRef:
+    return tx_source
 
 
 def _event(source_id: int, n: int, kind: str, **fields: Any) -> Event:

@@ -18,6 +18,9 @@ from switchboard.users.service import authenticate
 from tests.dashboard.conftest import dashboard_settings, login_http
 from tests.servers import running_server
 
+#: The CLI as a subprocess and a live server.
+pytestmark = pytest.mark.system
+
 
 def test_users_create_prints_a_password_that_logs_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -19,13 +19,14 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from sqlalchemy import text
 
-from switchboard.db.engine import make_engine
 from switchboard.settings import Settings
-from tests.conftest import ADMIN_TOKEN, postgres_or_skip
+from tests.conftest import ADMIN_TOKEN, empty_postgres
 from tests.hardening.processes import report
 from tests.servers import RunningServer, running_server
+
+#: A live server, and a few thousand generated requests over loopback.
+pytestmark = pytest.mark.system
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -39,19 +40,8 @@ def admin_server(
         shutil.copy(sqlite_template, path)
         url = f"sqlite:///{path}"
     else:
-        url = postgres_or_skip()
-        from switchboard.db.migrate import upgrade
-
-        upgrade(url)
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "TRUNCATE sources, destinations, events, rejected_events, route_queue "
-                    "RESTART IDENTITY CASCADE"
-                )
-            )
-        engine.dispose()
+        url = request.getfixturevalue("postgres_migrated")
+        empty_postgres(url)
     settings_ = Settings(
         database_url=url,
         admin_token=ADMIN_TOKEN,

@@ -22,7 +22,7 @@ from switchboard.integrations.http import ErrorKind, describe, request
 from switchboard.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.hardening.endpoints import Endpoint
-from tests.servers import running_server
+from tests.inprocess import running_app
 
 PUBLIC = "93.184.216.34"  # a global address; never connected to by these tests
 
@@ -107,8 +107,8 @@ def test_a_destination_saved_while_allowed_is_refused_when_sent_without_the_allo
     with Endpoint() as endpoint:
         allowed = Settings(**common, allow_private_destinations=True)
         with (
-            running_server(allowed) as server,
-            httpx.Client(base_url=server.url, headers=auth) as admin,
+            running_app(allowed) as app,
+            app.client(headers=auth) as admin,
         ):
             source = admin.post("/api/v1/sources", json={"name": "s"}).json()
             created = admin.post(
@@ -123,11 +123,11 @@ def test_a_destination_saved_while_allowed_is_refused_when_sent_without_the_allo
             assert created.status_code == 201, created.text
         refused = Settings(**common, allow_private_destinations=False)
         with (
-            running_server(refused) as server,
-            httpx.Client(base_url=server.url, headers=auth) as admin,
+            running_app(refused) as app,
+            app.client(headers=auth) as admin,
         ):
-            answer = httpx.post(
-                server.url + "/v1/track",
+            answer = admin.post(
+                "/v1/track",
                 json={"userId": "u", "event": "E"},
                 auth=(source["write_key"], ""),
             )

@@ -14,7 +14,7 @@ from tests.hardening.endpoints import Endpoint
 from tests.hardening.processes import base_env, report, running_stack, stored_ids, wait_until
 from tests.hardening.services import PrivatePostgres, PrivateRedis
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 EVENTS = 60
 FAULTS = {"hang": "timeout", "reset": "connection_error", "garbage": "connection_error"}

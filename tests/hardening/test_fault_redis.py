@@ -20,7 +20,7 @@ from tests.hardening.processes import (
 )
 from tests.hardening.services import PrivatePostgres, PrivateRedis
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 
 def test_redis_outage(

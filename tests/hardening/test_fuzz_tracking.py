@@ -40,7 +40,7 @@ from switchboard.ingest.normalize import MAX_EVENT_BYTES
 from switchboard.ingest.pg_writer import AsyncPostgresWriter, conninfo
 from switchboard.ingest.writer import GroupCommitWriter, IngestWriter
 from switchboard.sources.service import create_source, current_key
-from tests.conftest import postgres_or_skip
+from tests.conftest import empty_postgres
 from tests.hardening.asgi import Answer, call
 from tests.hardening.processes import report
 from tests.hardening.strategies import (
@@ -55,6 +55,9 @@ from tests.hardening.strategies import (
     single_plans,
     variants,
 )
+
+#: About ten thousand generated requests: a long run, in the full suite.
+pytestmark = pytest.mark.system
 
 
 @dataclass
@@ -141,20 +144,9 @@ def sqlite_harness(
 
 
 @pytest.fixture(scope="module")
-def postgres_harness() -> Iterator[Harness]:
-    url = postgres_or_skip()
-    from switchboard.db.migrate import upgrade
-
-    upgrade(url)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        # Only what ingest touches (CASCADE empties what refers to it): other tables may be
-        # mid-change in another branch of the schema.
-        conn.execute(
-            text("TRUNCATE sources, events, rejected_events, route_queue RESTART IDENTITY CASCADE")
-        )
-    engine.dispose()
-    yield from _harness(url)
+def postgres_harness(postgres_migrated: str) -> Iterator[Harness]:
+    empty_postgres(postgres_migrated)
+    yield from _harness(postgres_migrated)
 
 
 def _wire_document(request: Request) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from tests.ingest.stored import stored_events
@@ -19,6 +20,7 @@ def _track(client: httpx.Client, key: str, message_id: str) -> httpx.Response:
     )
 
 
+@pytest.mark.system  # real time: seconds of waiting for tokens, which a loaded machine skews
 def test_a_rate_limited_source_is_told_when_to_retry(
     client: httpx.Client, admin: httpx.Client, engine: Engine
 ) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from switchboard.destinations.masking import MASK
 from switchboard.integrations.webhook.adapter import sign
@@ -29,6 +30,9 @@ from tests.fakes.sink import Sink
 from tests.hardening.endpoints import Endpoint
 from tests.hardening.processes import SECRET, base_env, running_stack, wait_until
 from tests.servers import running_server
+
+#: Server processes, the CLI and a live server (the dashboard's login over loopback).
+pytestmark = pytest.mark.system
 
 SHARED = "shh-shared-secret-4f1d9a"
 API_KEY = "api-key-value-77c2e0b1"

@@ -17,6 +17,9 @@ import pytest
 
 from tests.hardening.processes import Stack, base_env, running_stack
 
+#: Real sockets: bodies that trickle in over loopback.
+pytestmark = pytest.mark.system
+
 TIMEOUT = 1.0  # SWITCHBOARD_INGEST_BODY_TIMEOUT_SECONDS for this server
 
 

@@ -9,15 +9,11 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from tests.conftest import ADMIN_TOKEN
 from tests.ingest.stored import stored_events
-from tests.servers import RunningServer
 
 
-def _operations(server: RunningServer) -> list[tuple[str, str]]:
-    document = httpx.get(
-        server.url + "/api/v1/openapi.json", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    ).json()
+def _operations(admin: httpx.Client) -> list[tuple[str, str]]:
+    document = admin.get("/api/v1/openapi.json").json()
     found = [("GET", "/api/v1/openapi.json")]
     for path, methods in document["paths"].items():
         concrete = re.sub(r"\{[^}]+\}", "1", path)
@@ -25,32 +21,24 @@ def _operations(server: RunningServer) -> list[tuple[str, str]]:
     return found
 
 
-def test_a_write_key_opens_no_admin_route(server: RunningServer) -> None:
-    with httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    ) as admin:
-        source = admin.post("/api/v1/sources", json={"name": "web"}).json()
+def test_a_write_key_opens_no_admin_route(client: httpx.Client, admin: httpx.Client) -> None:
+    source = admin.post("/api/v1/sources", json={"name": "web"}).json()
     key = source["write_key"]
     basic = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-    operations = _operations(server)
+    operations = _operations(admin)
     assert len(operations) >= 15
     for method, path in operations:
         for header in (basic, f"Bearer {key}", f"Basic {key}"):
-            response = httpx.request(
-                method, server.url + path, headers={"Authorization": header}, json={}
-            )
+            response = client.request(method, path, headers={"Authorization": header}, json={})
             assert response.status_code == 401, (method, path, header[:6], response.text)
             assert key not in response.text
 
 
 def test_a_write_key_stores_only_into_its_own_source(
-    client: httpx.Client, server: RunningServer, engine: Engine
+    client: httpx.Client, admin: httpx.Client, engine: Engine
 ) -> None:
-    with httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    ) as admin:
-        mine = admin.post("/api/v1/sources", json={"name": "mine"}).json()
-        theirs = admin.post("/api/v1/sources", json={"name": "theirs"}).json()
+    mine = admin.post("/api/v1/sources", json={"name": "mine"}).json()
+    theirs = admin.post("/api/v1/sources", json={"name": "theirs"}).json()
     # Every way a body might try to name another source.
     attempts: list[dict[str, Any]] = [
         {"userId": "u", "event": "E", "source_id": theirs["id"], "messageId": "a"},

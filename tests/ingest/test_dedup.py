@@ -10,7 +10,7 @@ from switchboard.settings import Settings
 from switchboard.sources.service import create_source, current_key
 from tests.conftest import SourceRef
 from tests.ingest.stored import stored_events
-from tests.servers import running_server
+from tests.inprocess import running_app
 
 
 def batch(key: str, *ids: str) -> dict[str, object]:
@@ -32,9 +32,14 @@ def test_a_resent_batch_is_stored_once(
 def test_retry_reaching_another_server_process_is_stored_once(
     settings: Settings, engine: Engine, source: SourceRef
 ) -> None:
-    with running_server(settings) as first, running_server(settings) as second:
-        for url in (first.url, second.url, first.url):
-            response = httpx.post(url + "/v1/batch", json=batch(source.write_key, "x", "y"))
+    with (
+        running_app(settings) as first,
+        running_app(settings) as second,
+        first.client() as to_first,
+        second.client() as to_second,
+    ):
+        for http in (to_first, to_second, to_first):
+            response = http.post("/v1/batch", json=batch(source.write_key, "x", "y"))
             assert response.status_code == 200
     assert [e["message_id"] for e in stored_events(engine)] == ["x", "y"]
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import httpx
 from sqlalchemy import Engine
 
 from tests.conftest import SourceRef
 from tests.ingest.stored import stored_events
+from tests.inprocess import PEER, InProcessApp
 from tests.servers import RunningServer
 
 
@@ -23,13 +25,14 @@ def test_every_200_is_already_stored_when_it_arrives(
 
 
 def test_concurrent_requests_share_commits(
-    server: RunningServer, engine: Engine, source: SourceRef
+    asgi_app: InProcessApp, engine: Engine, source: SourceRef
 ) -> None:
     requests = 300
 
     async def fire() -> list[int]:
-        limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as http:
+        # All at once on the app's own loop, as a server's connections would arrive.
+        transport = httpx.ASGITransport(app=cast(Any, asgi_app.app), client=PEER)
+        async with httpx.AsyncClient(transport=transport, base_url=asgi_app.url) as http:
             answers = await asyncio.gather(
                 *(
                     http.post(
@@ -42,9 +45,9 @@ def test_concurrent_requests_share_commits(
             )
         return [a.status_code for a in answers]
 
-    writer = server.app.writer
+    writer = asgi_app.app.writer
     commits_before = writer.commits
-    statuses = asyncio.run(fire())
+    statuses = asgi_app.loop.run(fire(), timeout=120)
     assert statuses == [200] * requests
     assert len(stored_events(engine)) == requests
     commits = writer.commits - commits_before

@@ -6,9 +6,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from switchboard.settings import Settings
 from switchboard.spec.calls import CALL_TYPES
 from tests.conftest import SourceRef
 from tests.ingest.stored import stored_events
+from tests.inprocess import running_app
 
 FIELDS: dict[str, dict[str, object]] = {
     "identify": {"traits": {"email": "a@example.com"}},
@@ -111,22 +113,19 @@ def test_settings_for_unknown_key_is_404(client: httpx.Client) -> None:
 def test_settings_honour_forwarded_proto_only_from_a_trusted_proxy(
     database_url: str, source: SourceRef
 ) -> None:
-    from switchboard.settings import Settings
-    from tests.servers import running_server
-
     headers = {"x-forwarded-proto": "https", "host": "cdp.example.com"}
     path = f"/v1/projects/{source.write_key}/settings"
     untrusted = Settings(database_url=database_url, write_key_cache_seconds=0)
-    with running_server(untrusted) as server:
-        doc = httpx.get(server.url + path, headers=headers).json()
+    with running_app(untrusted) as app, app.client() as http:
+        doc = http.get(path, headers=headers).json()
     assert doc["integrations"]["Segment.io"]["protocol"] == "http"
     trusted = Settings(
         database_url=database_url,
         write_key_cache_seconds=0,
         trusted_proxies="127.0.0.1/32",
     )
-    with running_server(trusted) as server:
-        doc = httpx.get(server.url + path, headers=headers).json()
+    with running_app(trusted) as app, app.client() as http:
+        doc = http.get(path, headers=headers).json()
     assert doc["integrations"]["Segment.io"]["protocol"] == "https"
     assert doc["integrations"]["Segment.io"]["apiHost"] == "cdp.example.com/v1"
 
@@ -163,25 +162,18 @@ def test_post_answers_carry_cors_headers(client: httpx.Client, source: SourceRef
 def test_context_ip_comes_from_the_peer_or_a_trusted_proxy_only(
     database_url: str, engine: Engine, source: SourceRef
 ) -> None:
-    from switchboard.settings import Settings
-    from tests.servers import running_server
-
     body = {"userId": "u", "event": "E"}
     spoofed = {"x-forwarded-for": "198.51.100.7, 10.0.0.2"}
     plain = Settings(database_url=database_url, write_key_cache_seconds=0)
-    with running_server(plain) as server:
-        httpx.post(
-            server.url + "/v1/track", json=body, headers=spoofed, auth=(source.write_key, "")
-        )
+    with running_app(plain) as app, app.client() as http:
+        http.post("/v1/track", json=body, headers=spoofed, auth=(source.write_key, ""))
     behind_proxy = Settings(
         database_url=database_url,
         write_key_cache_seconds=0,
         trusted_proxies="127.0.0.1, 10.0.0.0/8",
     )
-    with running_server(behind_proxy) as server:
-        httpx.post(
-            server.url + "/v1/track", json=body, headers=spoofed, auth=(source.write_key, "")
-        )
+    with running_app(behind_proxy) as app, app.client() as http:
+        http.post("/v1/track", json=body, headers=spoofed, auth=(source.write_key, ""))
     first, second = stored_events(engine)
     assert first["payload"]["context"]["ip"] == "127.0.0.1"  # the header is not believed
     assert second["payload"]["context"]["ip"] == "198.51.100.7"  # nearest untrusted hop

@@ -81,7 +81,7 @@ def install_plugin() -> None:
         pytest.fail(f"could not install the echo plugin:\n{completed.stdout}{completed.stderr}")
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_an_installed_plugin_is_loaded_and_delivers() -> None:
     install_plugin()
     with Sink() as sink:

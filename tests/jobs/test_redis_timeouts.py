@@ -33,6 +33,7 @@ def hung_redis() -> Iterator[str]:
         yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
 
 
+@pytest.mark.system  # waits out the real timeout on a real socket
 def test_a_command_to_a_hung_redis_times_out(hung_redis: str) -> None:
     client = redis_client(hung_redis)
     started = time.monotonic()
@@ -47,6 +48,7 @@ def test_a_command_to_a_hung_redis_times_out(hung_redis: str) -> None:
     client.close()
 
 
+@pytest.mark.system  # waits out the real timeout on a real socket
 def test_the_enqueue_thread_gives_up_on_a_hung_redis(
     hung_redis: str, caplog: pytest.LogCaptureFixture
 ) -> None:

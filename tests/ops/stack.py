@@ -21,10 +21,7 @@ import httpx
 import orjson
 import pytest
 import redis
-from sqlalchemy import text
 
-from switchboard.db.engine import make_engine
-from switchboard.db.models import Base
 from tests.conftest import ADMIN_TOKEN, REDIS_URL, REQUIRE_SERVICES
 
 SECRET_KEY = "ops-test-secret-key-0123456789abcdef"
@@ -54,14 +51,6 @@ def redis_or_skip() -> str:
             pytest.fail("SWITCHBOARD_TEST_REDIS_URL is required in CI")
         pytest.skip("set SWITCHBOARD_TEST_REDIS_URL for the multi-process tests")
     return REDIS_URL
-
-
-def empty_postgres(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 def environment(database_url: str, redis_url: str | None, **settings: Any) -> dict[str, str]:

@@ -21,12 +21,11 @@ from switchboard.observability.logging import (
     secrets_of,
 )
 from switchboard.settings import Settings
-from tests.conftest import ADMIN_TOKEN, postgres_or_skip
+from tests.conftest import ADMIN_TOKEN, empty_postgres, postgres_or_skip
 from tests.ops.stack import (
     SECRET_KEY,
     Receiver,
     admin,
-    empty_postgres,
     environment,
     processes,
     redis_or_skip,
@@ -99,7 +98,7 @@ def test_logging_config_routes_uvicorn_through_the_formatter() -> None:
     assert config["loggers"]["httpx"]["level"] == "WARNING"  # it logs every URL at INFO
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_no_secret_reaches_the_logs_of_serve_or_worker(tmp_path: Path) -> None:
     """serve and worker at DEBUG with the access log on: every line JSON, request lines with
     their id, and none of the secrets used anywhere in the run."""

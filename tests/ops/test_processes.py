@@ -18,11 +18,10 @@ from switchboard.db.engine import make_engine
 from switchboard.db.migrate import upgrade
 from switchboard.deliveries.models import Delivery
 from switchboard.events.models import Event
-from tests.conftest import postgres_or_skip
+from tests.conftest import empty_postgres, postgres_or_skip
 from tests.ops.stack import (
     Receiver,
     admin,
-    empty_postgres,
     environment,
     free_port,
     processes,
@@ -33,7 +32,7 @@ from tests.ops.stack import (
 )
 from tests.ops.test_metrics import sample
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 
 @pytest.fixture

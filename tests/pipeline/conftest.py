@@ -23,12 +23,12 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from switchboard.db.engine import make_engine
 from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.settings import Settings
-from tests.conftest import ADMIN_TOKEN, REDIS_URL, REQUIRE_SERVICES
+from tests.conftest import ADMIN_TOKEN, REDIS_URL, REQUIRE_SERVICES, empty_postgres
 from tests.servers import RunningServer, running_server
 
 SECRET = "pipeline-test-secret-key"
@@ -125,18 +125,6 @@ class Pipeline:
         return found
 
 
-def _fresh_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE attempts, deliveries, connections, destinations, rejected_events, "
-                "route_queue, events, write_keys, sources, api_tokens RESTART IDENTITY CASCADE"
-            )
-        )
-    engine.dispose()
-
-
 @pytest.fixture(params=["inline", "rq"])
 def pipeline(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
@@ -154,7 +142,7 @@ def pipeline(
                 pytest.fail("SWITCHBOARD_TEST_REDIS_URL is required in CI")
             pytest.skip("set SWITCHBOARD_TEST_REDIS_URL (and the database URL) for RQ tests")
         database_url = request.getfixturevalue("postgres_migrated")
-        _fresh_postgres(database_url)
+        empty_postgres(database_url)
         redis_url = REDIS_URL
         redis_client = redis.Redis.from_url(redis_url)
         redis_client.flushdb()

@@ -20,7 +20,7 @@ def echo_plugin() -> None:
     install_plugin()  # idempotent; servers and workers load entry points when they start
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_plugin_adapter_delivers_and_unsupported_calls_are_skipped_visibly(
     echo_plugin: None, pipeline: Pipeline
 ) -> None:

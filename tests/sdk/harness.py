@@ -28,7 +28,7 @@ DRIVERS = HERE / "drivers"
 SEGMENT_PYTHON_23 = Path(sys.prefix) / "sdk" / "segment-analytics-python-2.3"
 #: The backend the SDK matrix runs on: Postgres (production's) when configured, else SQLite.
 PREFERRED_BACKEND = "postgres" if os.environ.get("SWITCHBOARD_TEST_DATABASE_URL") else "sqlite"
-one_backend = pytest.mark.parametrize("database_url", [PREFERRED_BACKEND], indirect=True)
+one_backend = pytest.mark.parametrize("module_database", [PREFERRED_BACKEND], indirect=True)
 #: Seconds one driver may run: a 1,000-event burst takes a few.
 DRIVER_TIMEOUT = 60
 

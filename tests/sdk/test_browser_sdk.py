@@ -212,7 +212,7 @@ def _wait_for(page: Page, predicate: Callable[[], bool], what: str) -> None:
 
 
 @one_backend
-@pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.parametrize("strategy", list(WIRES))
 def test_every_call_is_stored_once_and_a_replay_adds_nothing(
     browser: Browser,

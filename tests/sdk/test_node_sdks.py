@@ -68,7 +68,7 @@ def play(
 
 
 @one_backend
-@pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.parametrize("name", list(SDKS))
 def test_every_call_is_stored_once_with_its_fields(
     server: RunningServer, engine: Engine, source: SourceRef, name: str

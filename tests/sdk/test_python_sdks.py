@@ -71,7 +71,7 @@ MATRIX = [
 
 
 @one_backend
-@pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.parametrize(("name", "gzip"), MATRIX)
 def test_every_call_is_stored_once_with_its_fields(
     server: RunningServer, engine: Engine, source: SourceRef, name: str, gzip: bool
@@ -86,7 +86,7 @@ def test_every_call_is_stored_once_with_its_fields(
     )
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("module_database", ["sqlite"], indirect=True)
 def test_segment_python_on_the_embedded_database(
     server: RunningServer, engine: Engine, source: SourceRef
 ) -> None:
