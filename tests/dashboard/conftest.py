@@ -3,8 +3,10 @@ browser page (1280x800) and plain HTTP sessions."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,14 @@ from tests.servers import RunningServer, running_server
 
 EMAIL = "marketer@example.com"
 PASSWORD = "correct horse battery"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: The README's and docs' pictures. Refreshed only when asked (SWITCHBOARD_TEST_SCREENSHOTS=1),
+#: so that a test run does not rewrite tracked files; otherwise they go to a temporary folder.
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    DOC_SCREENSHOTS
+    if os.environ.get("SWITCHBOARD_TEST_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "switchboard-screenshots"
+)
 VIEWPORT = {"width": 1280, "height": 800}
 
 
@@ -109,7 +118,7 @@ def page(browser: Browser, live: RunningServer) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str, focus: Locator | None = None) -> None:
-    """Save what a visitor sees as docs/screenshots/<name>.png (1280x800): the top of the
+    """Save what a visitor sees as <name>.png (1280x800) in `SCREENSHOTS`: the top of the
     page, or the part around `focus`."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if focus is None:
