@@ -21,10 +21,10 @@ from switchboard.destinations.schemas import (
     TestIn,
 )
 from switchboard.destinations.service import DestinationError, DestinationInput, DestinationService
-from switchboard.destinations.tester import run_test
 from switchboard.integrations.base import SendContext
 from switchboard.integrations.registry import describe
 from switchboard.jobs import defaults
+from switchboard.jobs.tester import run_test
 from switchboard.web.deps import DestinationsDep, JobsDep, SessionDep
 
 router = APIRouter(tags=["destinations"], dependencies=[AdminDep])

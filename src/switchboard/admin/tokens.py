@@ -9,6 +9,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from switchboard.admin import store
 from switchboard.admin.models import ApiToken
 
 
@@ -19,8 +20,7 @@ def _digest(token: str) -> str:
 def issue_token(session: Session, name: str) -> str:
     """Store a new token's hash and return the token itself (shown once, never stored)."""
     token = "sb_" + secrets.token_urlsafe(30)
-    session.add(ApiToken(name=name, token_sha256=_digest(token)))
-    session.flush()
+    store.add_token(session, name, _digest(token))
     return token
 
 
