@@ -11,12 +11,8 @@ from sqlalchemy.orm import Session
 
 from switchboard.deliveries import insights
 from switchboard.deliveries.models import Status
-from switchboard.deliveries.rollups import (
-    aggregate,
-    bucket_bounds,
-    latency_bucket,
-    record_outcomes,
-)
+from switchboard.deliveries.rollups import aggregate, bucket_bounds, latency_bucket
+from switchboard.deliveries.store import record_outcomes
 from switchboard.destinations.models import Destination
 
 NOW = datetime(2026, 11, 22, 12, 30, 20, tzinfo=UTC)
@@ -35,7 +31,7 @@ def _change(
     n: int, status: str, at: datetime, code: str | None = None, latency_ms: float | None = None
 ) -> dict[str, Any]:
     return {
-        "b_id": n,
+        "id": n,
         "status": status,
         "code": code,
         "updated_at": at,
@@ -47,9 +43,9 @@ def _record(
     engine: Engine, destination_id: int, changes: list[dict[str, Any]], latencies: dict[int, float]
 ) -> None:
     received = {
-        c["b_id"]: c["updated_at"] - timedelta(milliseconds=latencies[c["b_id"]])
+        c["id"]: c["updated_at"] - timedelta(milliseconds=latencies[c["id"]])
         for c in changes
-        if c["b_id"] in latencies
+        if c["id"] in latencies
     }
     with engine.begin() as conn:
         record_outcomes(conn, destination_id, changes, received)

@@ -1,0 +1,467 @@
+"""Batch writes in one statement per batch: the one place where the SQL differs by backend.
+
+On Postgres every statement here binds whole columns as arrays, in binary (`%b`), and reads
+them back with `unnest` (or `= ANY(…)` for id lists): one statement text whatever the number
+of rows, so nothing is compiled or parsed per call (a multi-row `VALUES` built per call cost
+most of a worker's CPU in bench/e2e), and nothing is escaped in Python (as text, psycopg
+escaped every quote of every JSON payload: ~80 µs an event, docs/benchmarks.md). On SQLite
+the same writes go through SQLAlchemy Core as `executemany` (a multi-row `INSERT`, with
+`RETURNING` when asked).
+
+Statements are built from a `Table`'s columns (their names, and their types as the Postgres
+array casts) and cached per table and options, so a new column of a table written here is a
+model change and a migration. A JSON column takes a document (dict, list, None), or its JSON
+text already serialized, as the ingest path has it from orjson: a `str` is always taken as
+JSON text. It is bound as text, cast to `jsonb` on Postgres.
+
+- `insert_statement` / `insert` / `insert_async`: `INSERT … SELECT … FROM unnest(…)`,
+  optionally `ON CONFLICT (…) DO NOTHING`, `RETURNING …`, and a second table fed the
+  returned rows in the same statement (an event and its `route_queue` row).
+- `update`: `UPDATE … FROM unnest(…)`, one row per key.
+- `update_ids`, `delete_ids`, `select_ids`: statements over a list of ids.
+- `rows_statement` / `run_rows`: a hand-written statement that reads its input rows from a
+  relation named `x` (the rollup upserts).
+- `postgres_rows`: a Postgres-only statement with binary parameters (the claim's row locks).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter, itemgetter
+from typing import Any
+
+import orjson
+import psycopg
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Engine,
+    Executable,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    delete,
+)
+from sqlalchemy import insert as core_insert
+from sqlalchemy import update as core_update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
+
+#: Postgres type names (as SQLAlchemy compiles a column's type, length dropped) → the element
+#: type of the array a column is bound as. JSON goes as text, cast to jsonb in the SELECT.
+_ARRAY_ELEMENT = {
+    "BIGINT": "bigint",
+    "INTEGER": "int",
+    "SMALLINT": "smallint",
+    "VARCHAR": "text",
+    "TEXT": "text",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIMESTAMP WITHOUT TIME ZONE": "timestamp",
+    "TIMESTAMP": "timestamp",
+    "DATE": "date",
+    "FLOAT": "float8",
+    "DOUBLE PRECISION": "float8",
+    "BOOLEAN": "boolean",
+    "JSONB": "text",
+    "JSON": "text",
+}
+
+
+def table(model: type[DeclarativeBase]) -> Table:
+    """The `Table` of a mapped class."""
+    found = model.__table__
+    if not isinstance(found, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return found
+
+
+def is_postgres(bind: Connection | Engine) -> bool:
+    """Whether `bind` talks to Postgres (every other backend is SQLite here)."""
+    return bind.dialect.name == "postgresql"
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    name: str
+    quoted: str
+    element: str  # the Postgres array's element type
+    json: bool
+
+    @property
+    def cast(self) -> str:
+        return f"%b::{self.element}[]"
+
+    def select(self, alias: str) -> str:
+        """How the statement reads this column from the unnest alias."""
+        return f"{alias}::jsonb" if self.json else alias
+
+
+@functools.cache
+def _postgres_dialect() -> Dialect:
+    return postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+def _column(column: Column[Any]) -> _Column:
+    dialect = _postgres_dialect()
+    compiled = column.type.compile(dialect=dialect)
+    element = _ARRAY_ELEMENT.get(re.sub(r"\(.*\)", "", compiled).strip())
+    if element is None:
+        raise TypeError(f"{column.table.name}.{column.name}: no array type for {compiled}")
+    return _Column(
+        name=column.name,
+        quoted=dialect.identifier_preparer.quote(column.name),
+        element=element,
+        json=isinstance(column.type, JSON),
+    )
+
+
+def _columns(source: Table, names: Sequence[str] | None) -> tuple[_Column, ...]:
+    if names is None:
+        # Every column but an auto-incremented key, in the table's order.
+        return tuple(_column(c) for c in source.columns if c is not source.autoincrement_column)
+    missing = [n for n in names if n not in source.columns]
+    if missing:
+        raise KeyError(f"{source.name} has no column {', '.join(missing)}")
+    return tuple(_column(source.columns[n]) for n in names)
+
+
+def _quoted(name: str) -> str:
+    quoted: str = _postgres_dialect().identifier_preparer.quote(name)
+    return quoted
+
+
+@functools.cache
+def _sqlite_view(source: Table) -> Table:
+    """`source` as SQLite's writes see it: JSON columns bound as the JSON text given."""
+    return Table(
+        source.name,
+        MetaData(),
+        *(
+            Column(
+                c.name,
+                Text() if isinstance(c.type, JSON) else c.type,
+                primary_key=c.primary_key,
+                autoincrement=c is source.autoincrement_column,
+            )
+            for c in source.columns
+        ),
+    )
+
+
+def _values(rows: Sequence[Any], column: _Column) -> list[Any]:
+    """One column of `rows` (mappings, or objects with an attribute per column) as a list."""
+    get = itemgetter(column.name) if isinstance(rows[0], Mapping) else attrgetter(column.name)
+    values = list(map(get, rows))
+    if column.json:
+        values = [v if v is None or isinstance(v, str) else _json_text(v) for v in values]
+    elif column.element == "float8":
+        # psycopg dumps a list by its first element's type: an int among floats fails.
+        values = [None if v is None else float(v) for v in values]
+    return values
+
+
+def _json_text(document: Any) -> str:
+    return orjson.dumps(document).decode()
+
+
+def _records(rows: Sequence[Any], columns: Sequence[_Column]) -> list[dict[str, Any]]:
+    names = [c.name for c in columns]
+    arrays = [_values(rows, c) for c in columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*arrays, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkInsert:
+    """One insert of many rows, built once per table and options (`insert_statement`)."""
+
+    table: Table
+    columns: tuple[_Column, ...]
+    on_conflict: tuple[str, ...]
+    returning: tuple[str, ...]
+    #: The table fed the returned rows, and its columns (in `returning`'s order).
+    then: tuple[Table, tuple[str, ...]] | None
+    #: The Postgres text: one `%b` array per column, in `columns`' order.
+    postgres: str
+
+    def arrays(self, rows: Sequence[Any]) -> list[list[Any]]:
+        """The Postgres parameters for `rows`: one list per column."""
+        return [_values(rows, column) for column in self.columns]
+
+
+@functools.cache
+def insert_statement(
+    into: Table,
+    *,
+    columns: tuple[str, ...] | None = None,
+    on_conflict_do_nothing: tuple[str, ...] = (),
+    returning: tuple[str, ...] = (),
+    then: tuple[Table, tuple[str, ...]] | None = None,
+) -> BulkInsert:
+    """The insert of `columns` (default: all but an auto-incremented key) into `into`.
+
+    `on_conflict_do_nothing` names the unique columns whose duplicates are skipped;
+    `returning` the columns returned of each inserted row. With `then`, the returned rows
+    are also inserted into `then`'s table and columns, in the same statement on Postgres;
+    the insert still returns what `returning` named.
+    """
+    chosen = _columns(into, columns)
+    if then is not None and len(then[1]) != len(returning):
+        raise ValueError("`then` needs one column per returned column")
+    aliases = [f"c{i}" for i in range(len(chosen))]
+    sql = (
+        f"INSERT INTO {_quoted(into.name)} ({', '.join(c.quoted for c in chosen)}) "
+        f"SELECT {', '.join(c.select(a) for c, a in zip(chosen, aliases, strict=True))} "
+        f"FROM unnest({', '.join(c.cast for c in chosen)}) AS x({', '.join(aliases)})"
+    )
+    if on_conflict_do_nothing:
+        sql += f" ON CONFLICT ({', '.join(map(_quoted, on_conflict_do_nothing))}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(map(_quoted, returning))}"
+    if then is not None:
+        target, target_columns = then
+        sql = (
+            f"WITH inserted AS ({sql}) "
+            f"INSERT INTO {_quoted(target.name)} ({', '.join(map(_quoted, target_columns))}) "
+            f"SELECT {', '.join(map(_quoted, returning))} FROM inserted "
+            f"RETURNING {', '.join(map(_quoted, target_columns))}"
+        )
+    return BulkInsert(into, chosen, on_conflict_do_nothing, returning, then, sql)
+
+
+@functools.cache
+def _sqlite_insert(statement: BulkInsert) -> Executable:
+    view = _sqlite_view(statement.table)
+    if statement.on_conflict:
+        built = sqlite_insert(view).on_conflict_do_nothing(
+            index_elements=list(statement.on_conflict)
+        )
+        return built.returning(*(view.c[n] for n in statement.returning))
+    plain = core_insert(view)
+    return (
+        plain.returning(*(view.c[n] for n in statement.returning)) if statement.returning else plain
+    )
+
+
+def insert(conn: Connection, statement: BulkInsert, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Insert `rows` (mappings, or objects with an attribute per column) in `conn`'s
+    transaction; return the `returning` columns of the rows inserted (none if not asked)."""
+    if not rows:
+        return []
+    if is_postgres(conn):
+        return postgres_rows(conn, statement.postgres, statement.arrays(rows))
+    result = conn.execute(_sqlite_insert(statement), _records(rows, statement.columns))
+    returned = [tuple(row) for row in result] if statement.returning else []
+    if statement.then is not None and returned:
+        target, target_columns = statement.then
+        conn.execute(
+            core_insert(_sqlite_view(target)),
+            [dict(zip(target_columns, row, strict=True)) for row in returned],
+        )
+    return returned
+
+
+async def insert_async(
+    cursor: psycopg.AsyncCursor[Any], statement: BulkInsert, rows: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """`insert` on an async psycopg cursor (Postgres only), in its connection's transaction."""
+    if not rows:
+        return []
+    await cursor.execute(statement.postgres, statement.arrays(rows))
+    return await cursor.fetchall() if statement.returning else []
+
+
+@dataclass(frozen=True, slots=True)
+class _BulkUpdate:
+    table: Table
+    key: _Column
+    columns: tuple[_Column, ...]
+    postgres: str
+
+
+@functools.cache
+def _update_statement(target: Table, key: str, columns: tuple[str, ...]) -> _BulkUpdate:
+    key_column = _columns(target, (key,))[0]
+    chosen = _columns(target, columns)
+    every = (key_column, *chosen)
+    aliases = [f"c{i}" for i in range(len(every))]
+    sets = ", ".join(
+        f"{c.quoted} = {c.select('x.' + a)}" for c, a in zip(chosen, aliases[1:], strict=True)
+    )
+    sql = (
+        f"UPDATE {_quoted(target.name)} AS t SET {sets} "
+        f"FROM unnest({', '.join(c.cast for c in every)}) AS x({', '.join(aliases)}) "
+        f"WHERE t.{key_column.quoted} = x.c0"
+    )
+    return _BulkUpdate(target, key_column, chosen, sql)
+
+
+@functools.cache
+def _sqlite_update(statement: _BulkUpdate) -> Executable:
+    view = _sqlite_view(statement.table)
+    return (
+        core_update(view)
+        .where(view.c[statement.key.name] == bindparam("b_key"))
+        .values({c.name: bindparam(f"b_{c.name}") for c in statement.columns})
+    )
+
+
+def update(
+    conn: Connection, target: Table, rows: Sequence[Any], *, key: str, columns: tuple[str, ...]
+) -> None:
+    """Set `columns` of each row of `target` whose `key` a row of `rows` names, to that
+    row's values, in one statement on Postgres."""
+    if not rows:
+        return
+    statement = _update_statement(target, key, columns)
+    if is_postgres(conn):
+        postgres_rows(
+            conn,
+            statement.postgres,
+            [_values(rows, c) for c in (statement.key, *statement.columns)],
+        )
+        return
+    records = _records(rows, (statement.key, *statement.columns))
+    conn.execute(
+        _sqlite_update(statement),
+        [
+            {
+                "b_key": r[statement.key.name],
+                **{f"b_{c.name}": r[c.name] for c in statement.columns},
+            }
+            for r in records
+        ],
+    )
+
+
+@functools.cache
+def _update_ids_postgres(
+    target: Table, key: str, keep_if_null: tuple[str, ...], names: tuple[str, ...]
+) -> str:
+    key_column = _columns(target, (key,))[0]
+    sets = ", ".join(
+        f"{_quoted(n)} = coalesce(%({n})b, {_quoted(n)})"
+        if n in keep_if_null
+        else f"{_quoted(n)} = %({n})b"
+        for n in names
+    )
+    return (
+        f"UPDATE {_quoted(target.name)} SET {sets} "
+        f"WHERE {key_column.quoted} = ANY(%(ids)b::{key_column.element}[])"
+    )
+
+
+def update_ids(
+    conn: Connection,
+    target: Table,
+    ids: Sequence[int],
+    values: Mapping[str, Any],
+    *,
+    key: str = "id",
+    keep_if_null: tuple[str, ...] = (),
+) -> None:
+    """Set `values` on the rows of `target` whose `key` is among `ids`; a column named in
+    `keep_if_null` keeps its value when the new one is None."""
+    if not ids:
+        return
+    if is_postgres(conn):
+        sql = _update_ids_postgres(target, key, keep_if_null, tuple(values))
+        postgres_rows(conn, sql, {**values, "ids": list(ids)})
+        return
+    kept = {n: v for n, v in values.items() if not (n in keep_if_null and v is None)}
+    conn.execute(core_update(target).where(target.c[key].in_(list(ids))).values(kept))
+
+
+@functools.cache
+def _delete_ids_postgres(target: Table, key: str) -> str:
+    key_column = _columns(target, (key,))[0]
+    return (
+        f"DELETE FROM {_quoted(target.name)} "
+        f"WHERE {key_column.quoted} = ANY(%b::{key_column.element}[])"
+    )
+
+
+def delete_ids(conn: Connection, target: Table, ids: Sequence[int], *, key: str = "id") -> None:
+    """Delete the rows of `target` whose `key` is among `ids`."""
+    if not ids:
+        return
+    if is_postgres(conn):
+        postgres_rows(conn, _delete_ids_postgres(target, key), (list(ids),))
+        return
+    conn.execute(delete(target).where(target.c[key].in_(list(ids))))
+
+
+def select_ids(
+    conn: Connection,
+    postgres: str,
+    portable: Callable[[], Executable],
+    ids: Sequence[int],
+) -> list[tuple[Any, ...]]:
+    """Run a read over a list of ids, spelled twice: `postgres` binds the list as its one
+    parameter (`= ANY(%b::bigint[])`); `portable()` (cache it) is the SQLAlchemy statement
+    for SQLite, with an expanding `bindparam("ids")`."""
+    if not ids:
+        return []
+    if is_postgres(conn):
+        return postgres_rows(conn, postgres, (list(ids),))
+    return [tuple(row) for row in conn.execute(portable(), {"ids": list(ids)})]
+
+
+@dataclass(frozen=True, slots=True)
+class RowsStatement:
+    """A statement that reads its input rows from a relation named `x` (`rows_statement`)."""
+
+    postgres: str
+    sqlite: str
+
+
+@functools.cache
+def rows_statement(template: str, columns: tuple[tuple[str, str], ...]) -> RowsStatement:
+    """`template` (SQL reading `… FROM x …`), with `x` given the `columns` (name, Postgres
+    element type): an array per column on Postgres, one JSON document of rows on SQLite.
+
+    SQLite gets `x` as a subquery, not a leading `WITH`: Python's sqlite3 (before 3.12) opens
+    its implicit transaction only before a statement that starts with INSERT, UPDATE, DELETE
+    or REPLACE, so a `WITH … INSERT` ran in autocommit, outside the caller's transaction (a
+    reader could see a rollup counted and its events not yet; a failed job's counts stayed).
+    """
+    if " FROM x " not in template:
+        raise ValueError("the statement must read its rows with ` FROM x `")
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
+    picks = ", ".join(f"value ->> {i} AS {name}" for i, (name, _) in enumerate(columns))
+    return RowsStatement(
+        postgres=f"WITH x({names}) AS (SELECT * FROM unnest({arrays})) {template}",
+        sqlite=template.replace(" FROM x ", f" FROM (SELECT {picks} FROM json_each(?)) AS x ", 1),
+    )
+
+
+def run_rows(conn: Connection, statement: RowsStatement, rows: Sequence[Sequence[Any]]) -> None:
+    """Run `statement` over `rows` (tuples in its columns' order) in `conn`'s transaction."""
+    if not rows:
+        return
+    if is_postgres(conn):
+        postgres_rows(
+            conn, statement.postgres, [list(column) for column in zip(*rows, strict=True)]
+        )
+        return
+    # orjson writes dates as ISO text, which is what SQLAlchemy's SQLite Date reads back.
+    conn.exec_driver_sql(statement.sqlite, (orjson.dumps(rows).decode(),))
+
+
+def postgres_rows(
+    conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Run a Postgres statement with binary parameters on `conn`'s psycopg connection, in its
+    transaction; return the rows it returns (none if it returns none)."""
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    with raw.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
