@@ -180,22 +180,45 @@ def test_duplicates_are_skipped_and_new_rows_returned(engine: Engine, probe: Pro
     assert [(r["name"], r["count"]) for r in stored] == [("a", 1), ("b", 2), ("c", 3)]
 
 
-def test_returned_rows_feed_a_second_table(engine: Engine, probe: Probe) -> None:
+def test_inserted_rows_feed_a_second_table(engine: Engine, probe: Probe) -> None:
     statement = bulk.insert_statement(
         probe.probe,
         columns=("name",),
         on_conflict_do_nothing=("name",),
-        returning=("id", "name"),
-        then=(probe.sink, ("probe_id", "name")),
+        returning=("name",),
+        then=(probe.sink, (("probe_id", "id"), ("name", "name"))),
     )
     with engine.begin() as conn:
         first = bulk.insert(conn, statement, [{"name": "a"}, {"name": "b"}])
         again = bulk.insert(conn, statement, [{"name": "a"}])
         ids = {r["name"]: r["id"] for r in _stored(conn, probe.probe)}
         sink = _stored(conn, probe.sink)
-    assert sorted(first) == [(ids["a"], "a"), (ids["b"], "b")]
+    assert sorted(first) == [("a",), ("b",)]  # what `returning` asked, not the copied `id`
     assert again == []  # a duplicate never reaches the second table
     assert sink == [{"probe_id": ids["a"], "name": "a"}, {"probe_id": ids["b"], "name": "b"}]
+    with pytest.raises(ValueError, match="returning"):
+        bulk.insert_statement(probe.probe, then=(probe.sink, (("probe_id", "id"),)))
+
+
+def test_shared_columns_take_one_value_for_all_rows(engine: Engine, probe: Probe) -> None:
+    statement = bulk.insert_statement(probe.probe, shared=("at", "amount", "doc"))
+    assert [c.name for c in statement.columns] == ["name", "count", "flag", "day", "note"]
+    with engine.begin() as conn:
+        bulk.insert(
+            conn,
+            statement,
+            [{"name": "a", "count": 1, "flag": None, "day": None, "note": None}] * 1
+            + [{"name": "b", "count": 2, "flag": True, "day": None, "note": "n"}],
+            {"at": AT, "amount": 3, "doc": {"same": True}},
+        )
+        stored = [
+            (r["name"], r["count"], r["at"], r["amount"], r["doc"])
+            for r in _stored(conn, probe.probe)
+        ]
+    assert stored == [
+        ("a", 1, AT, 3.0, {"same": True}),
+        ("b", 2, AT, 3.0, {"same": True}),
+    ]
 
 
 def test_empty_input_sends_nothing(engine: Engine, probe: Probe) -> None:

@@ -59,17 +59,14 @@ def _new(event_id: int, destination_id: int, status: str = Status.PENDING) -> di
         "status": status,
         "reason": None if status == Status.PENDING else "filtered out",
         "options": {"k": "v"} if status == Status.PENDING else None,
-        "attempts": 0,
         "next_attempt_at": NOW if status == Status.PENDING else None,
-        "created_at": NOW,
-        "updated_at": NOW,
     }
 
 
 def _deliveries(engine: Engine, source: SourceRef, destination_id: int, count: int) -> list[int]:
     events = _events(engine, source.id, count)
     with engine.begin() as conn:
-        created = store.insert_deliveries(conn, [_new(e, destination_id) for e in events])
+        created = store.insert_deliveries(conn, [_new(e, destination_id) for e in events], NOW)
     return sorted(i for i, _, _ in created)
 
 
@@ -79,9 +76,11 @@ def test_deliveries_are_inserted_once(
     events = _events(engine, source.id, 2)
     with engine.begin() as conn:
         first = store.insert_deliveries(
-            conn, [_new(events[0], destination_id), _new(events[1], destination_id, "filtered")]
+            conn,
+            [_new(events[0], destination_id), _new(events[1], destination_id, "filtered")],
+            NOW,
         )
-        again = store.insert_deliveries(conn, [_new(events[0], destination_id)])
+        again = store.insert_deliveries(conn, [_new(events[0], destination_id)], NOW)
     assert sorted((d, s) for _, d, s in first) == [
         (destination_id, "filtered"),
         (destination_id, "pending"),

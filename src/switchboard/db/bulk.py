@@ -155,10 +155,14 @@ def _sqlite_view(source: Table) -> Table:
     )
 
 
-def _values(rows: Sequence[Any], column: _Column) -> list[Any]:
-    """One column of `rows` (mappings, or objects with an attribute per column) as a list."""
-    get = itemgetter(column.name) if isinstance(rows[0], Mapping) else attrgetter(column.name)
-    values = list(map(get, rows))
+def _getter(rows: Sequence[Any]) -> Callable[[str], Callable[[Any], Any]]:
+    """How to read a column of `rows`: mappings, or objects with an attribute per column."""
+    return itemgetter if isinstance(rows[0], Mapping) else attrgetter
+
+
+def _values(rows: Sequence[Any], column: _Column, getter: Callable[[str], Any]) -> list[Any]:
+    """One column of `rows` as a list, as the column is bound."""
+    values = list(map(getter(column.name), rows))
     if column.json:
         values = [v if v is None or isinstance(v, str) else _json_text(v) for v in values]
     elif column.element == "float8":
@@ -171,9 +175,19 @@ def _json_text(document: Any) -> str:
     return orjson.dumps(document).decode()
 
 
+def _bound(column: _Column, value: Any) -> Any:
+    """One value as `_values` binds it."""
+    if column.json and value is not None and not isinstance(value, str):
+        return _json_text(value)
+    if column.element == "float8" and value is not None:
+        return float(value)
+    return value
+
+
 def _records(rows: Sequence[Any], columns: Sequence[_Column]) -> list[dict[str, Any]]:
+    getter = _getter(rows)
     names = [c.name for c in columns]
-    arrays = [_values(rows, c) for c in columns]
+    arrays = [_values(rows, c, getter) for c in columns]
     return [dict(zip(names, values, strict=True)) for values in zip(*arrays, strict=True)]
 
 
@@ -182,17 +196,24 @@ class BulkInsert:
     """One insert of many rows, built once per table and options (`insert_statement`)."""
 
     table: Table
+    #: The columns read from each row, then those bound once for all rows.
     columns: tuple[_Column, ...]
+    shared: tuple[_Column, ...]
     on_conflict: tuple[str, ...]
     returning: tuple[str, ...]
-    #: The table fed the returned rows, and its columns (in `returning`'s order).
-    then: tuple[Table, tuple[str, ...]] | None
-    #: The Postgres text: one `%b` array per column, in `columns`' order.
+    #: What the first insert returns: `returning`, then the columns `then` copies.
+    inserted: tuple[str, ...]
+    #: The table fed each inserted row, as (its column, the first table's column) pairs.
+    then: tuple[Table, tuple[tuple[str, str], ...]] | None
+    #: The Postgres text: the shared values, then one array per column.
     postgres: str
 
-    def arrays(self, rows: Sequence[Any]) -> list[list[Any]]:
-        """The Postgres parameters for `rows`: one list per column."""
-        return [_values(rows, column) for column in self.columns]
+    def parameters(self, rows: Sequence[Any], shared: Mapping[str, Any]) -> list[Any]:
+        """The Postgres parameters for `rows` and the `shared` values."""
+        getter = _getter(rows)
+        return [_bound(c, shared[c.name]) for c in self.shared] + [
+            _values(rows, c, getter) for c in self.columns
+        ]
 
 
 @functools.cache
@@ -200,80 +221,111 @@ def insert_statement(
     into: Table,
     *,
     columns: tuple[str, ...] | None = None,
+    shared: tuple[str, ...] = (),
     on_conflict_do_nothing: tuple[str, ...] = (),
     returning: tuple[str, ...] = (),
-    then: tuple[Table, tuple[str, ...]] | None = None,
+    then: tuple[Table, tuple[tuple[str, str], ...]] | None = None,
 ) -> BulkInsert:
-    """The insert of `columns` (default: all but an auto-incremented key) into `into`.
+    """The insert of `columns` (default: every column but an auto-incremented key and the
+    `shared` ones) into `into`; `shared` columns take one value for all rows.
 
     `on_conflict_do_nothing` names the unique columns whose duplicates are skipped;
-    `returning` the columns returned of each inserted row. With `then`, the returned rows
-    are also inserted into `then`'s table and columns, in the same statement on Postgres;
-    the insert still returns what `returning` named.
+    `returning` the columns returned of each inserted row. With `then`, each inserted row
+    is also inserted into `then`'s table, as (its column, `into`'s column) pairs, in the
+    same statement on Postgres (a duplicate, skipped, never is).
     """
+    if columns is None:
+        columns = tuple(
+            c.name
+            for c in into.columns
+            if c is not into.autoincrement_column and c.name not in shared
+        )
+    if then is not None and not returning:
+        raise ValueError("`then` needs `returning`: the statement returns the inserted rows")
     chosen = _columns(into, columns)
-    if then is not None and len(then[1]) != len(returning):
-        raise ValueError("`then` needs one column per returned column")
+    fixed = _columns(into, shared)
+    copied = () if then is None else tuple(source for _, source in then[1])
+    inserted = returning + tuple(n for n in copied if n not in returning)
     aliases = [f"c{i}" for i in range(len(chosen))]
+    picks = [c.select(a) for c, a in zip(chosen, aliases, strict=True)]
+    picks += [c.select(f"%b::{c.element}") for c in fixed]
     sql = (
-        f"INSERT INTO {_quoted(into.name)} ({', '.join(c.quoted for c in chosen)}) "
-        f"SELECT {', '.join(c.select(a) for c, a in zip(chosen, aliases, strict=True))} "
+        f"INSERT INTO {_quoted(into.name)} "
+        f"({', '.join(c.quoted for c in (*chosen, *fixed))}) SELECT {', '.join(picks)} "
         f"FROM unnest({', '.join(c.cast for c in chosen)}) AS x({', '.join(aliases)})"
     )
     if on_conflict_do_nothing:
         sql += f" ON CONFLICT ({', '.join(map(_quoted, on_conflict_do_nothing))}) DO NOTHING"
-    if returning:
-        sql += f" RETURNING {', '.join(map(_quoted, returning))}"
+    if inserted:
+        sql += f" RETURNING {', '.join(map(_quoted, inserted))}"
     if then is not None:
-        target, target_columns = then
+        target, pairs = then
+        # A data-modifying WITH runs to completion whether or not the query reads it.
         sql = (
-            f"WITH inserted AS ({sql}) "
-            f"INSERT INTO {_quoted(target.name)} ({', '.join(map(_quoted, target_columns))}) "
-            f"SELECT {', '.join(map(_quoted, returning))} FROM inserted "
-            f"RETURNING {', '.join(map(_quoted, target_columns))}"
+            f"WITH inserted AS ({sql}), copied AS ("
+            f"INSERT INTO {_quoted(target.name)} ({', '.join(_quoted(t) for t, _ in pairs)}) "
+            f"SELECT {', '.join(_quoted(s) for _, s in pairs)} FROM inserted) "
+            f"SELECT {', '.join(map(_quoted, returning))} FROM inserted"
         )
-    return BulkInsert(into, chosen, on_conflict_do_nothing, returning, then, sql)
+    # The shared values' placeholders come before the arrays' in the text, as in `parameters`.
+    return BulkInsert(into, chosen, fixed, on_conflict_do_nothing, returning, inserted, then, sql)
 
 
 @functools.cache
 def _sqlite_insert(statement: BulkInsert) -> Executable:
     view = _sqlite_view(statement.table)
+    returned = [view.c[n] for n in statement.inserted]
     if statement.on_conflict:
         built = sqlite_insert(view).on_conflict_do_nothing(
             index_elements=list(statement.on_conflict)
         )
-        return built.returning(*(view.c[n] for n in statement.returning))
+        return built.returning(*returned) if returned else built
     plain = core_insert(view)
-    return (
-        plain.returning(*(view.c[n] for n in statement.returning)) if statement.returning else plain
-    )
+    return plain.returning(*returned) if returned else plain
 
 
-def insert(conn: Connection, statement: BulkInsert, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Insert `rows` (mappings, or objects with an attribute per column) in `conn`'s
-    transaction; return the `returning` columns of the rows inserted (none if not asked)."""
+def insert(
+    conn: Connection,
+    statement: BulkInsert,
+    rows: Sequence[Any],
+    shared: Mapping[str, Any] | None = None,
+) -> list[tuple[Any, ...]]:
+    """Insert `rows` (mappings, or objects with an attribute per column), with the
+    statement's `shared` columns set from `shared`, in `conn`'s transaction; return the
+    `returning` columns of the rows inserted (none if not asked)."""
     if not rows:
         return []
     if is_postgres(conn):
-        return postgres_rows(conn, statement.postgres, statement.arrays(rows))
-    result = conn.execute(_sqlite_insert(statement), _records(rows, statement.columns))
-    returned = [tuple(row) for row in result] if statement.returning else []
-    if statement.then is not None and returned:
-        target, target_columns = statement.then
+        return postgres_rows(conn, statement.postgres, statement.parameters(rows, shared or {}))
+    records = _records(rows, statement.columns)
+    if statement.shared:
+        same = {c.name: _bound(c, (shared or {})[c.name]) for c in statement.shared}
+        records = [record | same for record in records]
+    result = conn.execute(_sqlite_insert(statement), records)
+    if not statement.inserted:
+        return []
+    inserted = [tuple(row) for row in result]
+    if statement.then is not None and inserted:
+        target, pairs = statement.then
+        position = {name: i for i, name in enumerate(statement.inserted)}
         conn.execute(
             core_insert(_sqlite_view(target)),
-            [dict(zip(target_columns, row, strict=True)) for row in returned],
+            [{t: row[position[s]] for t, s in pairs} for row in inserted],
         )
-    return returned
+    width = len(statement.returning)
+    return [row[:width] for row in inserted] if width else []
 
 
 async def insert_async(
-    cursor: psycopg.AsyncCursor[Any], statement: BulkInsert, rows: Sequence[Any]
+    cursor: psycopg.AsyncCursor[Any],
+    statement: BulkInsert,
+    rows: Sequence[Any],
+    shared: Mapping[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
     """`insert` on an async psycopg cursor (Postgres only), in its connection's transaction."""
     if not rows:
         return []
-    await cursor.execute(statement.postgres, statement.arrays(rows))
+    await cursor.execute(statement.postgres, statement.parameters(rows, shared or {}))
     return await cursor.fetchall() if statement.returning else []
 
 
@@ -324,7 +376,7 @@ def update(
         postgres_rows(
             conn,
             statement.postgres,
-            [_values(rows, c) for c in (statement.key, *statement.columns)],
+            [_values(rows, c, _getter(rows)) for c in (statement.key, *statement.columns)],
         )
         return
     records = _records(rows, (statement.key, *statement.columns))

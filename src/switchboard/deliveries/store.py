@@ -38,18 +38,9 @@ from switchboard.deliveries.models import Attempt, Delivery, Status
 from switchboard.deliveries.rollups import RollupKey, aggregate
 from switchboard.events.models import Event
 
-#: The columns the route job gives each new delivery.
-_NEW_COLUMNS = (
-    "event_id",
-    "destination_id",
-    "status",
-    "reason",
-    "options",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
-    "updated_at",
-)
+#: The columns the route job gives each new delivery, and those that are the same for all.
+_NEW_COLUMNS = ("event_id", "destination_id", "status", "reason", "options", "next_attempt_at")
+_NEW_SHARED = ("attempts", "created_at", "updated_at")
 #: The columns the deliver job writes for each outcome (rows carry the delivery's `id`).
 OUTCOME_COLUMNS = (
     "status",
@@ -73,17 +64,21 @@ _ATTEMPT_COLUMNS = (
 
 
 def insert_deliveries(
-    conn: Connection, rows: Sequence[Mapping[str, Any]]
+    conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
 ) -> list[tuple[int, int, str]]:
-    """Insert deliveries (mappings of the route job's columns, `options` a document),
-    skipping those that exist; return (id, destination_id, status) of the new ones."""
+    """Insert new deliveries, created `now` (mappings of `event_id`, `destination_id`,
+    `status`, `reason`, `options`, a document, and `next_attempt_at`), skipping those that
+    exist; return (id, destination_id, status) of the new ones."""
     statement = bulk.insert_statement(
         bulk.table(Delivery),
         columns=_NEW_COLUMNS,
+        shared=_NEW_SHARED,
         on_conflict_do_nothing=("event_id", "destination_id"),
         returning=("id", "destination_id", "status"),
     )
-    return [(int(i), int(d), str(s)) for i, d, s in bulk.insert(conn, statement, rows)]
+    shared = {"attempts": 0, "created_at": now, "updated_at": now}
+    inserted = bulk.insert(conn, statement, rows, shared)
+    return [(int(i), int(d), str(s)) for i, d, s in inserted]
 
 
 def due_condition(now: datetime) -> ColumnElement[bool]:

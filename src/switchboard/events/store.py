@@ -33,8 +33,8 @@ def _events_insert() -> BulkInsert:
     return bulk.insert_statement(
         bulk.table(Event),
         on_conflict_do_nothing=("source_id", "message_id"),
-        returning=("id", "received_at"),
-        then=(bulk.table(RouteQueue), ("event_id", "received_at")),
+        returning=("id",),
+        then=(bulk.table(RouteQueue), (("event_id", "id"), ("received_at", "received_at"))),
     )
 
 

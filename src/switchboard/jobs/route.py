@@ -68,14 +68,11 @@ def route_events(ctx: JobContext, event_ids: Sequence[int]) -> int:
                         "status": decision.status,
                         "reason": decision.reason,
                         "options": decision.options,
-                        "attempts": 0,
                         # A pending row not claimed by then is enqueued again.
                         "next_attempt_at": claim_by if decision.status == Status.PENDING else None,
-                        "created_at": now,
-                        "updated_at": now,
                     }
                 )
-        created = deliveries_store.insert_deliveries(conn, rows)
+        created = deliveries_store.insert_deliveries(conn, rows, now)
         # Schema rollups: the batch's counts, one upsert per table (before the dequeue, which
         # decides that this job is the one that counts these events; see schema/store.py).
         schema_store.record_routed(conn, events)
