@@ -265,11 +265,13 @@ def test_updates_by_key_and_by_ids(engine: Engine, probe: Probe) -> None:
             keep_if_null=("note",),
         )
         bulk.update_ids(conn, probe.probe, [ids["b"]], {"note": None})
+        bulk.update_ids(conn, probe.probe, [ids["c"]], {"doc": {"y": 2}, "amount": 4})
         stored = {r["name"]: r for r in _stored(conn, probe.probe)}
     assert (stored["a"]["count"], stored["a"]["doc"], stored["a"]["at"]) == (10, {"x": 1}, AT)
     assert stored["a"]["note"] == "keep"  # kept: None in a keep-if-null column
     assert (stored["b"]["count"], stored["b"]["doc"], stored["b"]["note"]) == (None, None, None)
     assert (stored["c"]["at"], stored["c"]["note"]) == (AT, None)
+    assert (stored["c"]["doc"], stored["c"]["amount"]) == ({"y": 2}, 4.0)
 
 
 def test_reads_and_deletes_by_ids(engine: Engine, probe: Probe) -> None:

@@ -15,8 +15,9 @@ text already serialized, as the ingest path has it from orjson: a `str` is alway
 JSON text. It is bound as text, cast to `jsonb` on Postgres.
 
 - `insert_statement` / `insert` / `insert_async`: `INSERT … SELECT … FROM unnest(…)`,
-  optionally `ON CONFLICT (…) DO NOTHING`, `RETURNING …`, and a second table fed the
-  returned rows in the same statement (an event and its `route_queue` row).
+  optionally with columns bound once for all rows, `ON CONFLICT (…) DO NOTHING`,
+  `RETURNING …`, and a second table fed the inserted rows in the same statement (an event
+  and its `route_queue` row).
 - `update`: `UPDATE … FROM unnest(…)`, one row per key.
 - `update_ids`, `delete_ids`, `select_ids`: statements over a list of ids.
 - `rows_statement` / `run_rows`: a hand-written statement that reads its input rows from a
@@ -393,20 +394,23 @@ def update(
 
 
 @functools.cache
-def _update_ids_postgres(
-    target: Table, key: str, keep_if_null: tuple[str, ...], names: tuple[str, ...]
-) -> str:
+def _update_ids_statement(
+    target: Table, key: str, names: tuple[str, ...], keep_if_null: tuple[str, ...]
+) -> tuple[tuple[_Column, ...], str]:
+    """The columns set, and the Postgres text (named parameters, the ids as `ids`)."""
     key_column = _columns(target, (key,))[0]
+    chosen = _columns(target, names)
     sets = ", ".join(
-        f"{_quoted(n)} = coalesce(%({n})b, {_quoted(n)})"
-        if n in keep_if_null
-        else f"{_quoted(n)} = %({n})b"
-        for n in names
+        f"{c.quoted} = coalesce({c.select(f'%({c.name})b')}, {c.quoted})"
+        if c.name in keep_if_null
+        else f"{c.quoted} = {c.select(f'%({c.name})b')}"
+        for c in chosen
     )
-    return (
+    sql = (
         f"UPDATE {_quoted(target.name)} SET {sets} "
         f"WHERE {key_column.quoted} = ANY(%(ids)b::{key_column.element}[])"
     )
+    return chosen, sql
 
 
 def update_ids(
@@ -422,12 +426,14 @@ def update_ids(
     `keep_if_null` keeps its value when the new one is None."""
     if not ids:
         return
+    chosen, sql = _update_ids_statement(target, key, tuple(values), keep_if_null)
+    bound = {c.name: _bound(c, values[c.name]) for c in chosen}
     if is_postgres(conn):
-        sql = _update_ids_postgres(target, key, keep_if_null, tuple(values))
-        postgres_rows(conn, sql, {**values, "ids": list(ids)})
+        postgres_rows(conn, sql, {**bound, "ids": list(ids)})
         return
-    kept = {n: v for n, v in values.items() if not (n in keep_if_null and v is None)}
-    conn.execute(core_update(target).where(target.c[key].in_(list(ids))).values(kept))
+    kept = {n: v for n, v in bound.items() if not (n in keep_if_null and v is None)}
+    view = _sqlite_view(target)
+    conn.execute(core_update(view).where(view.c[key].in_(list(ids))).values(kept))
 
 
 @functools.cache
