@@ -179,7 +179,7 @@ INSERT INTO schema_property_days (source_id, event_key, day, kind, path, calls)
 SELECT source_id, event_key, day, kind, path, count(*) FROM paths GROUP BY 1, 2, 3, 4, 5
 """
 
-# One row per outcome and span, as the deliver job writes them (deliveries/rollups.py).
+# One row per outcome and span, as the deliver job writes them (deliveries/store.py).
 _DELIVERY_ROLLUPS = """
 INSERT INTO delivery_rollups (destination_id, span, bucket, status, code, latency, total)
 SELECT d.destination_id, s.span,

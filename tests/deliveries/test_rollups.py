@@ -10,13 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from switchboard.deliveries import insights
-from switchboard.deliveries.rollups import (
-    aggregate,
-    bucket_bounds,
-    latency_bucket,
-    record_outcomes,
-)
+from switchboard.deliveries.rollups import aggregate, bucket_bounds, latency_bucket
 from switchboard.deliveries.status import Status
+from switchboard.deliveries.store import record_outcomes
 from switchboard.deliveries.windows import WINDOWS
 from switchboard.destinations.models import Destination
 
@@ -36,7 +32,7 @@ def _change(
     n: int, status: str, at: datetime, code: str | None = None, latency_ms: float | None = None
 ) -> dict[str, Any]:
     return {
-        "b_id": n,
+        "id": n,
         "status": status,
         "code": code,
         "updated_at": at,
@@ -48,9 +44,9 @@ def _record(
     engine: Engine, destination_id: int, changes: list[dict[str, Any]], latencies: dict[int, float]
 ) -> None:
     received = {
-        c["b_id"]: c["updated_at"] - timedelta(milliseconds=latencies[c["b_id"]])
+        c["id"]: c["updated_at"] - timedelta(milliseconds=latencies[c["id"]])
         for c in changes
-        if c["b_id"] in latencies
+        if c["id"] in latencies
     }
     with engine.begin() as conn:
         record_outcomes(conn, destination_id, changes, received)

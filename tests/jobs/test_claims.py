@@ -17,7 +17,13 @@ from sqlalchemy import Connection, update
 from switchboard.deliveries.models import Delivery
 from switchboard.deliveries.rollups import RollupKey
 from switchboard.deliveries.status import Status
-from switchboard.jobs.claims import LeasingStore, LockingStore, Store, job_connection, open_store
+from switchboard.deliveries.store import (
+    ClaimStore,
+    LeasingStore,
+    LockingStore,
+    job_connection,
+    open_claims,
+)
 from switchboard.jobs.route import route_events
 from tests.jobs.conftest import Jobs, track
 
@@ -31,8 +37,8 @@ def conn(jobs: Jobs) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def store(jobs: Jobs, conn: Connection) -> Store:
-    return open_store(conn, jobs.ctx.engine, LEASE)
+def store(jobs: Jobs, conn: Connection) -> ClaimStore:
+    return open_claims(conn, jobs.ctx.engine, LEASE)
 
 
 def _pending(jobs: Jobs, count: int) -> list[int]:
@@ -46,12 +52,12 @@ def _by_id(jobs: Jobs) -> dict[int, Delivery]:
     return {d.id: d for d in jobs.deliveries()}
 
 
-def test_the_store_follows_the_dialect(jobs: Jobs, store: Store) -> None:
+def test_the_store_follows_the_dialect(jobs: Jobs, store: ClaimStore) -> None:
     expected = LockingStore if jobs.ctx.engine.dialect.name == "postgresql" else LeasingStore
     assert isinstance(store, expected)
 
 
-def test_a_claim_returns_what_sending_needs(jobs: Jobs, store: Store) -> None:
+def test_a_claim_returns_what_sending_needs(jobs: Jobs, store: ClaimStore) -> None:
     ids = _pending(jobs, 3)
     now = datetime.now(UTC)
     with store.chunk():
@@ -66,18 +72,18 @@ def test_a_claim_returns_what_sending_needs(jobs: Jobs, store: Store) -> None:
     assert abs((first.since - now).total_seconds()) < 60
 
 
-def test_held_deliveries_are_not_claimed_by_another_job(jobs: Jobs, store: Store) -> None:
+def test_held_deliveries_are_not_claimed_by_another_job(jobs: Jobs, store: ClaimStore) -> None:
     first, second = _pending(jobs, 2)
     engine = jobs.ctx.engine
     with store.chunk():
         assert [h.id for h in store.claim([first], datetime.now(UTC))] == [first]
         with job_connection(engine) as other_conn:
-            other = open_store(other_conn, engine, LEASE)
+            other = open_claims(other_conn, engine, LEASE)
             with other.chunk():
                 assert [h.id for h in other.claim([first, second], datetime.now(UTC))] == [second]
 
 
-def test_only_open_deliveries_are_claimed(jobs: Jobs, store: Store) -> None:
+def test_only_open_deliveries_are_claimed(jobs: Jobs, store: ClaimStore) -> None:
     pending, retrying, delivered, failed = _pending(jobs, 4)
     with jobs.ctx.engine.begin() as conn:
         for delivery_id, status in (
@@ -91,7 +97,7 @@ def test_only_open_deliveries_are_claimed(jobs: Jobs, store: Store) -> None:
     assert [h.id for h in held] == [pending, retrying]
 
 
-def test_an_expired_lease_is_claimed_again(jobs: Jobs, store: Store) -> None:
+def test_an_expired_lease_is_claimed_again(jobs: Jobs, store: ClaimStore) -> None:
     [delivery_id] = _pending(jobs, 1)
     now = datetime.now(UTC)
     with jobs.ctx.engine.begin() as conn:
@@ -110,7 +116,7 @@ def test_an_expired_lease_is_claimed_again(jobs: Jobs, store: Store) -> None:
 
 def _change(delivery_id: int, status: str, at: datetime, **values: Any) -> dict[str, Any]:
     return {
-        "b_id": delivery_id,
+        "id": delivery_id,
         "status": status,
         "attempts": 1,
         "lease_until": None,
@@ -135,7 +141,9 @@ def _attempt(delivery_id: int, outcome: str, at: datetime, code: str | None) -> 
     }
 
 
-def test_record_writes_outcomes_attempts_and_rollups_and_releases(jobs: Jobs, store: Store) -> None:
+def test_record_writes_outcomes_attempts_and_rollups_and_releases(
+    jobs: Jobs, store: ClaimStore
+) -> None:
     sent, later = _pending(jobs, 2)
     hook = jobs.deliveries()[0].destination_id
     now = datetime.now(UTC)
@@ -172,7 +180,7 @@ def test_record_writes_outcomes_attempts_and_rollups_and_releases(jobs: Jobs, st
 
 
 def test_postpone_releases_unsent_and_keeps_the_reason_unless_given(
-    jobs: Jobs, store: Store
+    jobs: Jobs, store: ClaimStore
 ) -> None:
     first, second = _pending(jobs, 2)
     now = datetime.now(UTC)
@@ -193,7 +201,7 @@ def test_postpone_releases_unsent_and_keeps_the_reason_unless_given(
         assert [h.id for h in store.claim([first, second], now)] == [first, second]
 
 
-def test_finish_gives_a_final_status_unsent(jobs: Jobs, store: Store) -> None:
+def test_finish_gives_a_final_status_unsent(jobs: Jobs, store: ClaimStore) -> None:
     first, second = _pending(jobs, 2)
     now = datetime.now(UTC)
     with store.chunk():

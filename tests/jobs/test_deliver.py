@@ -10,8 +10,8 @@ from sqlalchemy import text, update
 
 from switchboard.deliveries.models import Delivery
 from switchboard.deliveries.status import Status
+from switchboard.deliveries.store import job_connection, open_claims
 from switchboard.jobs import defaults
-from switchboard.jobs.claims import job_connection, open_store
 from switchboard.jobs.deliver import deliver
 from switchboard.jobs.route import route_events
 from tests.jobs.conftest import HOOK_URL, Jobs, track
@@ -114,7 +114,7 @@ def test_a_delivery_another_job_holds_is_skipped(jobs: Jobs) -> None:
     hook, [held, free] = _routed(jobs, 2)
     engine = jobs.ctx.engine
     with job_connection(engine) as conn:
-        other = open_store(conn, engine, jobs.ctx.timing.lease)
+        other = open_claims(conn, engine, jobs.ctx.timing.lease)
         # Another job's claim: a row lock for its transaction on Postgres, a lease on SQLite.
         with other.chunk():
             assert [c.id for c in other.claim([held], datetime.now(UTC))] == [held]

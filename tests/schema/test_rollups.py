@@ -17,9 +17,8 @@ from switchboard.schema.rollups import (
     SchemaBatch,
     aggregate,
     property_paths,
-    record_routed,
-    write,
 )
+from switchboard.schema.store import record_routed, write
 from tests.conftest import SourceRef
 
 TODAY = date(2026, 11, 22)

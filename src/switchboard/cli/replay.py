@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 since=args.since,
                 until=args.until,
                 enqueued=queued_now,
+                requeue_after=runtime.jobs.timing.requeue_after,
             )
             session.commit()
         if queued_now:

@@ -2,7 +2,7 @@
 
 Every query here is bounded and served by an index: `(source_id, id)` on both tables, the
 per-column indexes for an exact search hit, and for free text only the newest
-`TEXT_SEARCH_WINDOW` rows of the source are looked at (as in events/service.py).
+`events.store.SEARCH_WINDOW` rows of the source are looked at (as in events/service.py).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVarTuple
 
-from sqlalchemy import Select, String, cast, func, or_, select, text
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from switchboard.events import store
 from switchboard.events.models import Event, RejectedEvent
 
 Ts = TypeVarTuple("Ts")
@@ -22,8 +23,6 @@ Ts = TypeVarTuple("Ts")
 MAX_ROWS: Final = 500
 #: Rows sent when the debugger opens or its filter changes.
 BACKLOG: Final = 100
-#: Newest rows of the source that free-text search reads.
-TEXT_SEARCH_WINDOW: Final = 5000
 #: New rows sent per poll at most; more wait for the next poll.
 POLL_LIMIT: Final = 200
 
@@ -150,19 +149,17 @@ def _events(
     # One query per exact match, each a walk of its own index (`(event_name, id)`,
     # `(user_id, id)`, `(anonymous_id, id)`, unique `(source_id, message_id)`), merged here:
     # a single OR of the four leaves the planner one plan for all four columns.
-    _custom_plans(session)
+    store.plan_for_values(session)
     found: dict[int, Any] = {}
     for column in (Event.event_name, Event.user_id, Event.anonymous_id, Event.message_id):
         for row in session.execute(base.where(column == f.q).order_by(order).limit(limit)):
             found.setdefault(row.id, row)
-    # Free text: the LIKE applies to the rows of the newest-`TEXT_SEARCH_WINDOW` window
-    # itself. A filter cannot be pushed below a LIMIT, so the plan cannot become a scan of
-    # every row (as `Event.id IN (window)` with the LIKE on `events` did at 100 K).
-    window = (
-        _bounded(select(*_EVENT_COLUMNS, Event.payload), Event, f, after=after, upto=upto)
-        .order_by(Event.id.desc())
-        .limit(TEXT_SEARCH_WINDOW)
-        .subquery()
+    # Free text: the LIKE applies to the rows of the newest window itself (see
+    # `store.newest_window`; as `Event.id IN (window)` with the LIKE on `events`, the plan
+    # became a scan of every row at 100 K).
+    window = store.newest_window(
+        _bounded(select(*_EVENT_COLUMNS, Event.payload), Event, f, after=after, upto=upto),
+        Event.id,
     )
     needle = f"%{_escape_like(f.q.lower())}%"
     matching = (
@@ -189,14 +186,14 @@ def _rejections(
         statement = _bounded(select(RejectedEvent), RejectedEvent, f, after=after, upto=upto)
         order = RejectedEvent.id.desc() if newest else RejectedEvent.id.asc()
         return list(session.scalars(statement.order_by(order).limit(limit)))
-    # Rejections are searched only in the newest `TEXT_SEARCH_WINDOW` of the source (their
-    # table has no per-column index), the filter applied to the window's rows as above.
+    # Rejections are searched only in the newest window of the source (their table has no
+    # per-column index), the filter applied to the window's rows as above.
     window = aliased(
         RejectedEvent,
-        _bounded(select(RejectedEvent), RejectedEvent, f, after=after, upto=upto)
-        .order_by(RejectedEvent.id.desc())
-        .limit(TEXT_SEARCH_WINDOW)
-        .subquery(),
+        store.newest_window(
+            _bounded(select(RejectedEvent), RejectedEvent, f, after=after, upto=upto),
+            RejectedEvent.id,
+        ),
     )
     needle = f"%{_escape_like(f.q.lower())}%"
     statement = select(window).where(
@@ -208,19 +205,6 @@ def _rejections(
     )
     order = window.id.desc() if newest else window.id.asc()
     return list(session.scalars(statement.order_by(order).limit(limit)))
-
-
-def _custom_plans(session: Session) -> None:
-    """Plan this transaction's searches for their own values, not once for any value.
-
-    psycopg prepares a statement run 5 times on a connection, and Postgres may then keep a
-    generic plan, made without the searched value. For `event_name = $1` that plan expects
-    one event in 20 (the table has about 20 names) and walks `events` backward by id; a
-    value that is no event name, such as a userId, then reads every row of the table (730 ms
-    at 1 M events in bench/dashboard). With the value known, each lookup uses its index.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _escape_like(text: str) -> str:

@@ -1,6 +1,7 @@
 """Per-destination outcome and latency rollups, kept by the deliver job.
 
-Every outcome the deliver job records adds to two rows of `delivery_rollups`: one for its
+Every outcome the deliver job records adds to two rows of `delivery_rollups` (written by
+`deliveries/store.py`): one for its
 minute and one for its hour. Event delivery (`deliveries/insights.py`) then sums at most a
 few thousand rollup rows for any window up to 14 days, instead of grouping deliveries.
 
@@ -17,9 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-import orjson
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from switchboard.db.base import Base
@@ -80,7 +79,7 @@ def aggregate(
 ) -> Counter[RollupKey]:
     """Count the deliver job's change rows into rollup rows (no database access).
 
-    Each change is the deliver job's record of one outcome: `b_id` (the delivery id),
+    Each change is the deliver job's record of one outcome: `id` (the delivery id),
     `status`, `code`, `updated_at` and `delivered_at`; `received` maps delivery ids to the
     time their latency is measured from.
     """
@@ -90,7 +89,7 @@ def aggregate(
         status: str = change["status"]
         latency = NO_LATENCY
         delivered_at: datetime | None = change.get("delivered_at")
-        start = received.get(change["b_id"])
+        start = received.get(change["id"])
         if delivered_at is not None and start is not None:
             latency = latency_bucket((delivered_at - start).total_seconds() * 1000)
         epoch = int(at.timestamp())
@@ -98,48 +97,3 @@ def aggregate(
             code = change["code"] or ""
             rows[(destination_id, span, epoch - epoch % span, status, code, latency)] += 1
     return rows
-
-
-_UPSERT = (
-    "INSERT INTO delivery_rollups AS t (destination_id, span, bucket, status, code, latency, "
-    "total) SELECT d, s, b, st, c, l, n FROM x WHERE true "
-    "ON CONFLICT (destination_id, span, bucket, status, code, latency) "
-    "DO UPDATE SET total = t.total + excluded.total"
-)
-_PG_INPUT = (
-    "WITH x(d, s, b, st, c, l, n) AS (SELECT * FROM unnest(%b::int[], %b::int[], "
-    "%b::bigint[], %b::text[], %b::text[], %b::int[], %b::bigint[])) "
-)
-# SQLite reads the rows from one JSON document in a subquery, not a leading `WITH`: Python's
-# sqlite3 (before 3.12) opens its implicit transaction only before a statement that starts
-# with INSERT/UPDATE/DELETE/REPLACE, so a `WITH … INSERT` ran in autocommit, outside the
-# deliver job's transaction.
-_SQLITE_UPSERT = _UPSERT.replace(
-    " FROM x ",
-    " FROM (SELECT value ->> 0 AS d, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS st, "
-    "value ->> 4 AS c, value ->> 5 AS l, value ->> 6 AS n FROM json_each(?)) AS x ",
-    1,
-)
-
-
-def write(conn: Connection, rows: Counter[RollupKey]) -> None:
-    """Add `rows` in one statement, sorted by key so concurrent jobs lock in one order."""
-    if not rows:
-        return
-    ordered = [(*key, total) for key, total in sorted(rows.items())]
-    if conn.dialect.name == "postgresql":
-        columns = [list(column) for column in zip(*ordered, strict=True)]
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            cursor.execute(_PG_INPUT + _UPSERT, columns)
-        return
-    conn.exec_driver_sql(_SQLITE_UPSERT, (orjson.dumps(ordered).decode(),))
-
-
-def record_outcomes(
-    conn: Connection,
-    destination_id: int,
-    changes: Iterable[Mapping[str, Any]],
-    received: Mapping[int, datetime],
-) -> None:
-    """Add one chunk's outcomes to the rollups, in the deliver job's transaction."""
-    write(conn, aggregate(destination_id, changes, received))

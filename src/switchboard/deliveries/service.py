@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from switchboard.deliveries import store
 from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.deliveries.status import ALL, Status
 from switchboard.events.models import Event
-from switchboard.jobs.defaults import REQUEUE_AFTER_SECONDS
 
 MAX_PAGE = 500
 #: Delivered rows sampled for latency percentiles (the newest ones in the range).
@@ -114,37 +114,23 @@ def replay(
     since: datetime | None,
     until: datetime | None,
     enqueued: bool = True,
-    requeue_after: float = REQUEUE_AFTER_SECONDS,
+    requeue_after: float,
 ) -> list[int]:
     """Open again the finished deliveries that match; return their ids (caller enqueues).
 
-    `status` is "failed" (the usual case) or "all" (delivered and failed alike). With
-    `enqueued` false (no queue at hand, e.g. the CLI in embedded mode) the rows are due at
+    `status` is "failed" (the usual case) or "all" (delivered and failed alike). The rows are
+    due again after `requeue_after` seconds (the jobs' timing: the scheduler re-enqueues them
+    if the caller's deliver jobs never ran). With `enqueued` false (no queue at hand, e.g. the CLI in embedded mode) the rows are due at
     once and the scheduler sends them.
     """
     statuses = (Status.FAILED,) if status == Status.FAILED else (Status.FAILED, Status.DELIVERED)
-    conditions = [Delivery.destination_id == destination_id, Delivery.status.in_(statuses)]
-    if since is not None:
-        conditions.append(Delivery.created_at >= since)
-    if until is not None:
-        conditions.append(Delivery.created_at < until)
     now = datetime.now(UTC)
-    rows = session.execute(
-        update(Delivery)
-        .where(*conditions)
-        .values(
-            status=Status.PENDING,
-            next_attempt_at=now + timedelta(seconds=requeue_after if enqueued else 0),
-            attempts=0,
-            lease_until=None,
-            reason="replayed",
-            code=None,
-            delivered_at=None,
-            updated_at=now,
-            # Give-up is measured from the replay, not from the original arrival, or an
-            # event older than the give-up window could never be retried.
-            retry_since=now,
-        )
-        .returning(Delivery.id)
+    return store.reopen(
+        session,
+        destination_id,
+        statuses,
+        created_since=since,
+        created_until=until,
+        due_at=now + timedelta(seconds=requeue_after if enqueued else 0),
+        now=now,
     )
-    return sorted(r.id for r in rows)

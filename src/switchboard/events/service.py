@@ -1,7 +1,7 @@
 """Queries over stored events, newest first, with cursor paging.
 
 Every filter is served by an index on `events` (see `events/models.py`); the free-text `q`
-filter looks only at the newest `Q_SCAN_WINDOW` rows matching the other filters, so no
+filter looks only at the newest `store.SEARCH_WINDOW` rows matching the other filters, so no
 query reads the whole table.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from switchboard.events import store
 from switchboard.events.models import Event, RejectedEvent
 
-Q_SCAN_WINDOW = 5000
 MAX_PAGE = 500
 
 
@@ -51,11 +51,7 @@ def list_events(
         statement = statement.where(Event.id < after_id)
     statement = statement.order_by(Event.id.desc())
     if f.q:
-        # The text filter applies to the window's own rows: Postgres cannot push a filter
-        # below a LIMIT, so it never scans the whole table for it. Joined back to `events`
-        # instead, at 100 K events it chose a parallel scan of every row (200 ms against
-        # 10 ms at 1 M, bench/dashboard).
-        window = aliased(Event, statement.limit(Q_SCAN_WINDOW).subquery())
+        window = aliased(Event, store.newest_window(statement, Event.id))
         statement = (
             select(window)
             .where(cast(window.payload, String).like(f"%{f.q}%"))

@@ -16,16 +16,13 @@ from collections.abc import Sequence
 import psycopg
 from sqlalchemy import URL
 
+from switchboard.events import store
 from switchboard.ingest.rows import EventRow, RejectedRow
 from switchboard.ingest.writer import (
-    PG_INSERT_EVENTS,
-    PG_INSERT_REJECTED,
     CommitHook,
     FlushHook,
     WriterClosed,
     WriteResult,
-    event_arrays,
-    rejected_arrays,
     report_flush,
 )
 
@@ -166,13 +163,9 @@ class AsyncPostgresWriter:
     ) -> list[int]:
         events = [row for pending in group for row in pending.events]
         rejected = [row for pending in group for row in pending.rejected]
-        ids: list[int] = []
         async with conn.transaction(), conn.cursor() as cursor:
-            if events:
-                await cursor.execute(PG_INSERT_EVENTS, event_arrays(events))
-                ids = [int(row[0]) for row in await cursor.fetchall()]  # type: ignore[call-overload]
-            if rejected:
-                await cursor.execute(PG_INSERT_REJECTED, rejected_arrays(rejected))
+            ids = await store.insert_events_async(cursor, events)
+            await store.insert_rejected_async(cursor, rejected)
         self.commits += 1
         self.requests += len(group)
         if self._on_flush is not None:

@@ -1,8 +1,8 @@
 """Group commit: many concurrent requests share one INSERT and one COMMIT.
 
 One commit per request caps Postgres at a few thousand rows a second on a small machine;
-one multi-row `INSERT … ON CONFLICT DO NOTHING` per flush does several times that. Requests
-put their rows on a queue and await a future; writer threads take whatever has queued up
+one `INSERT … ON CONFLICT DO NOTHING` per flush (`events/store.py`) does several times that.
+Requests put their rows on a queue and await a future; writer threads take whatever has queued up
 (no waiting to fill a batch: the batch is whatever arrived during the previous commit),
 insert it in one transaction, commit, and only then resolve the futures. So a request is
 answered 200 only after its events are durable.
@@ -19,23 +19,12 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    select,
-)
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from switchboard.db.base import BigId, UTCDateTime
+from switchboard.events import store
 from switchboard.ingest.rows import EventRow, RejectedRow
 
 log = logging.getLogger(__name__)
@@ -44,68 +33,6 @@ log = logging.getLogger(__name__)
 CommitHook = Callable[[list[int]], None]
 #: Called after each commit with the rows it wrote (the metrics hook: one call per flush).
 FlushHook = Callable[[Sequence[EventRow], Sequence[RejectedRow]], None]
-
-# Write-side views of the tables: the payload arrives as JSON text already serialized by
-# orjson, so the writer binds text instead of re-encoding a dict.
-_write_metadata = MetaData()
-_events_sqlite = Table(
-    "events",
-    _write_metadata,
-    Column("id", BigId, primary_key=True),
-    Column("source_id", Integer),
-    Column("type", String),
-    Column("event_name", String),
-    Column("user_id", String),
-    Column("anonymous_id", String),
-    Column("message_id", String),
-    Column("original_timestamp", UTCDateTime),
-    Column("timestamp", UTCDateTime),
-    Column("sent_at", UTCDateTime),
-    Column("received_at", UTCDateTime),
-    Column("payload", Text),
-)
-_route_queue_sqlite = Table(
-    "route_queue",
-    _write_metadata,
-    Column("event_id", BigId, primary_key=True),
-    Column("received_at", UTCDateTime),
-)
-_rejected_sqlite = Table(
-    "rejected_events",
-    _write_metadata,
-    Column("id", BigId, primary_key=True),
-    Column("source_id", Integer),
-    Column("received_at", UTCDateTime),
-    Column("reason", Text),
-    Column("type", String),
-    Column("message_id", String),
-    Column("payload", Text),
-)
-
-_EVENT_COLUMNS = (
-    "source_id, type, event_name, user_id, anonymous_id, message_id, "
-    "original_timestamp, timestamp, sent_at, received_at, payload"
-)
-# One statement whatever the row count: arrays in, unnest, insert, skip duplicates.
-# Parameters go in binary (%b): as text, psycopg escapes every quote of every JSON payload in
-# Python, which cost ~80 µs an event and capped ingest at ~9 K rows/s (docs/benchmarks.md).
-PG_INSERT_EVENTS = (
-    f"WITH inserted AS (INSERT INTO events ({_EVENT_COLUMNS}) "
-    "SELECT s, t, e, u, a, m, ot, ts, sa, ra, p::jsonb FROM unnest("
-    "%b::int[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
-    "%b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::text[]"
-    ") AS x(s, t, e, u, a, m, ot, ts, sa, ra, p) "
-    "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING id, received_at) "
-    # New events join the route queue in the same statement (duplicates never do).
-    "INSERT INTO route_queue (event_id, received_at) SELECT id, received_at FROM inserted "
-    "RETURNING event_id"
-)
-PG_INSERT_REJECTED = (
-    "INSERT INTO rejected_events (source_id, received_at, reason, type, message_id, payload) "
-    "SELECT s, ra, r, t, m, p::jsonb FROM unnest("
-    "%b::int[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[]"
-    ") AS x(s, ra, r, t, m, p)"
-)
 
 
 class WriterClosed(RuntimeError):
@@ -142,98 +69,6 @@ class _Pending:
     error: BaseException | None = None
 
 
-def event_arrays(rows: Sequence[EventRow]) -> tuple[list[Any], ...]:
-    """The column arrays `PG_INSERT_EVENTS` takes."""
-    return (
-        [r.source_id for r in rows],
-        [r.type for r in rows],
-        [r.event_name for r in rows],
-        [r.user_id for r in rows],
-        [r.anonymous_id for r in rows],
-        [r.message_id for r in rows],
-        [r.original_timestamp for r in rows],
-        [r.timestamp for r in rows],
-        [r.sent_at for r in rows],
-        [r.received_at for r in rows],
-        [r.payload for r in rows],
-    )
-
-
-def rejected_arrays(rows: Sequence[RejectedRow]) -> tuple[list[Any], ...]:
-    """The column arrays `PG_INSERT_REJECTED` takes."""
-    return (
-        [r.source_id for r in rows],
-        [r.received_at for r in rows],
-        [r.reason for r in rows],
-        [r.type for r in rows],
-        [r.message_id for r in rows],
-        [r.payload for r in rows],
-    )
-
-
-def _insert_events_postgres(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
-    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(PG_INSERT_EVENTS, event_arrays(rows))
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _insert_rejected_postgres(conn: Connection, rows: Sequence[RejectedRow]) -> None:
-    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(PG_INSERT_REJECTED, rejected_arrays(rows))
-
-
-def _insert_events_sqlite(conn: Connection, rows: Sequence[EventRow]) -> list[int]:
-    statement = (
-        sqlite_insert(_events_sqlite)
-        .on_conflict_do_nothing(index_elements=["source_id", "message_id"])
-        .returning(_events_sqlite.c.id)
-    )
-    values = [
-        {
-            "source_id": r.source_id,
-            "type": r.type,
-            "event_name": r.event_name,
-            "user_id": r.user_id,
-            "anonymous_id": r.anonymous_id,
-            "message_id": r.message_id,
-            "original_timestamp": r.original_timestamp,
-            "timestamp": r.timestamp,
-            "sent_at": r.sent_at,
-            "received_at": r.received_at,
-            "payload": r.payload,
-        }
-        for r in rows
-    ]
-    ids = [row[0] for row in conn.execute(statement, values)]
-    if ids:
-        conn.execute(
-            _route_queue_sqlite.insert().from_select(
-                ["event_id", "received_at"],
-                select(_events_sqlite.c.id, _events_sqlite.c.received_at).where(
-                    _events_sqlite.c.id.in_(ids)
-                ),
-            )
-        )
-    return ids
-
-
-def _insert_rejected_sqlite(conn: Connection, rows: Sequence[RejectedRow]) -> None:
-    conn.execute(
-        _rejected_sqlite.insert(),
-        [
-            {
-                "source_id": r.source_id,
-                "received_at": r.received_at,
-                "reason": r.reason,
-                "type": r.type,
-                "message_id": r.message_id,
-                "payload": r.payload,
-            }
-            for r in rows
-        ],
-    )
-
-
 class GroupCommitWriter:
     """Writes event rows in shared transactions; see the module docstring."""
 
@@ -258,9 +93,6 @@ class GroupCommitWriter:
         #: Commits and requests written so far: group commit shows as commits < requests.
         self.commits = 0
         self.requests = 0
-        postgres = engine.dialect.name == "postgresql"
-        self._insert_events = _insert_events_postgres if postgres else _insert_events_sqlite
-        self._insert_rejected = _insert_rejected_postgres if postgres else _insert_rejected_sqlite
 
     async def start(self) -> None:
         self._closed = False
@@ -358,9 +190,8 @@ class GroupCommitWriter:
         rejected = [row for pending in group for row in pending.rejected]
         conn = self._connection()
         with conn.begin():
-            ids = self._insert_events(conn, events) if events else []
-            if rejected:
-                self._insert_rejected(conn, rejected)
+            ids = store.insert_events(conn, events)
+            store.insert_rejected(conn, rejected)
         self.commits += 1
         self.requests += len(group)
         if self._on_flush is not None:

@@ -1,9 +1,9 @@
 """The deliver job: one destination, a batch of delivery ids.
 
 Claims the deliveries a chunk at a time (a row lock on Postgres, a lease on SQLite: see
-`claims`), so a second job, or a retry of this one, never sends them twice at once; sends
-them through the destination's adapter within its concurrency cap and rate limit; records
-each outcome and every HTTP exchange. Safe to run twice: finished and held deliveries are
+`deliveries/store.py`), so a second job, or a retry of this one, never sends them twice at
+once; sends them through the destination's adapter within its concurrency cap and rate limit;
+records each outcome and every HTTP exchange. Safe to run twice: finished and held deliveries are
 not claimed again.
 """
 
@@ -17,15 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, or_
 
-from switchboard.deliveries.models import Delivery
 from switchboard.deliveries.rollups import aggregate as aggregate_rollups
-from switchboard.deliveries.status import OPEN, AttemptOutcome, Status
+from switchboard.deliveries.status import AttemptOutcome, Status
+from switchboard.deliveries.store import Claimed, ClaimStore, job_connection, open_claims
 from switchboard.destinations.models import Destination
 from switchboard.integrations.base import Adapter, Message, Result, SendContext
 from switchboard.jobs import defaults
-from switchboard.jobs.claims import Claimed, Store, job_connection, open_store
 from switchboard.jobs.context import JobContext
 from switchboard.jobs.retry import RetryPolicy, Verdict
 
@@ -44,7 +42,7 @@ def _outcomes(
     for result, outcome in judged:
         tries = held[result.delivery_id].attempts + 1
         change: dict[str, Any] = {
-            "b_id": result.delivery_id,
+            "id": result.delivery_id,
             "attempts": tries,
             "lease_until": None,
             "updated_at": now,
@@ -113,7 +111,8 @@ def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -
     """Try to deliver `delivery_ids` to `destination_id`; return how many were attempted.
 
     The ids are taken a chunk at a time: each chunk is claimed, sent and recorded before the
-    next is claimed, so what a job holds is never more than one chunk (see `claims`).
+    next is claimed, so what a job holds is never more than one chunk (see
+    `deliveries/store.py`).
     """
     with ctx.sessions() as session:
         destination = session.get(Destination, destination_id)
@@ -131,7 +130,7 @@ def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -
             )
     ids = sorted(set(delivery_ids))
     with job_connection(ctx.engine) as conn:
-        store = open_store(conn, ctx.engine, ctx.timing.lease)
+        store = open_claims(conn, ctx.engine, ctx.timing.lease)
         if not enabled or adapter is None or settings is None:
             with store.chunk():
                 held = store.claim(ids, datetime.now(UTC))
@@ -180,7 +179,7 @@ class _Job:
     def __init__(
         self,
         ctx: JobContext,
-        store: Store,
+        store: ClaimStore,
         destination_id: int,
         adapter: Adapter,
         settings: BaseModel,
@@ -270,12 +269,3 @@ class _Job:
             time.sleep(wait)
         # Give the worker back; the scheduler brings these back when due.
         raise _Rest(max(wait, 1.0))
-
-
-def due_condition(now: datetime) -> Any:
-    """Deliveries the scheduler should hand to a deliver job now."""
-    return and_(
-        Delivery.status.in_(OPEN),
-        Delivery.next_attempt_at <= now,
-        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-    )

@@ -16,13 +16,10 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
-
-from switchboard.deliveries.models import Delivery
-from switchboard.events.models import RouteQueue
+from switchboard.deliveries import store as deliveries_store
+from switchboard.events import store as events_store
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
-from switchboard.jobs.deliver import due_condition
 
 log = logging.getLogger(__name__)
 
@@ -51,38 +48,24 @@ def tick(ctx: JobContext, recent: Recent | None = None) -> tuple[int, int]:
     """One pass; returns (events queued for routing, deliveries queued for sending)."""
     now = datetime.now(UTC)
     with ctx.engine.begin() as conn:
-        unrouted = list(
-            conn.scalars(
-                select(RouteQueue.event_id)
-                .where(RouteQueue.received_at < now - timedelta(seconds=ctx.timing.unrouted_after))
-                .order_by(RouteQueue.event_id)
-                .limit(defaults.SCHEDULER_SCAN_LIMIT)
-            )
+        unrouted = events_store.unrouted(
+            conn, now - timedelta(seconds=ctx.timing.unrouted_after), defaults.SCHEDULER_SCAN_LIMIT
         )
-        due_ids = (
-            select(Delivery.id)
-            .where(due_condition(now))
-            .order_by(Delivery.next_attempt_at)
-            .limit(defaults.SCHEDULER_SCAN_LIMIT)
-            # Rows a deliver job holds right now are skipped, not waited for: waiting is
-            # how the scheduler and the jobs deadlocked under a backlog (bench/e2e).
-            .with_for_update(skip_locked=True)
+        # Handed-out rows are due again later, so the next tick does not hand them out again
+        # while their job waits in the queue.
+        due = deliveries_store.hand_out_due(
+            conn,
+            now,
+            now + timedelta(seconds=ctx.timing.requeue_after),
+            defaults.SCHEDULER_SCAN_LIMIT,
         )
-        # Push the due time forward as we hand rows out, so the next tick does not hand
-        # them out again while their job waits in the queue.
-        due = conn.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(due_ids.scalar_subquery()))
-            .values(next_attempt_at=now + timedelta(seconds=ctx.timing.requeue_after))
-            .returning(Delivery.id, Delivery.destination_id)
-        ).all()
     if recent is not None:
         unrouted = recent.fresh(unrouted, ctx.timing.requeue_after)
     for start in range(0, len(unrouted), 1000):
         ctx.queue.enqueue_route(unrouted[start : start + 1000])
     by_destination: dict[int, list[int]] = defaultdict(list)
-    for row in due:
-        by_destination[row.destination_id].append(row.id)
+    for delivery_id, destination_id in due:
+        by_destination[destination_id].append(delivery_id)
     for destination_id, ids in by_destination.items():
         ids.sort()
         for start in range(0, len(ids), defaults.DELIVER_BATCH):

@@ -28,11 +28,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Engine, Table, delete, exists, literal, select
+from sqlalchemy import ColumnElement, Connection, Engine, exists, literal, select
 
+from switchboard.deliveries import store as deliveries_store
 from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.deliveries.status import OPEN
+from switchboard.events import store as events_store
 from switchboard.events.models import Event, RejectedEvent
+
+#: Deletes a batch of rows by id, in the caller's transaction (a store's function).
+Delete = Callable[[Connection, list[int]], None]
 
 #: Pause between two batches (seconds): lets waiting writers (SQLite's single writer above
 #: all) in, and keeps a long prune to a fraction of the database's time.
@@ -86,7 +91,7 @@ def prune(
     if attempt_age is not None:
         result.attempts = _walk(
             engine,
-            Attempt.__table__,
+            deliveries_store.delete_attempts,
             Attempt.id,
             Attempt.created_at,
             now - attempt_age,
@@ -97,7 +102,7 @@ def prune(
         cutoff = now - event_age
         result.rejected_events = _walk(
             engine,
-            RejectedEvent.__table__,
+            events_store.delete_rejected,
             RejectedEvent.id,
             RejectedEvent.received_at,
             cutoff,
@@ -106,14 +111,21 @@ def prune(
         )
         busy = exists().where(Delivery.event_id == Event.id, Delivery.status.in_(OPEN))
         result.events = _walk(
-            engine, Event.__table__, Event.id, Event.received_at, cutoff, batch, go_on, busy
+            engine,
+            events_store.delete_events,
+            Event.id,
+            Event.received_at,
+            cutoff,
+            batch,
+            go_on,
+            busy,
         )
     return result
 
 
 def _walk(
     engine: Engine,
-    table: Any,
+    delete: Delete,
     id_column: Any,
     time_column: Any,
     cutoff: datetime,
@@ -121,7 +133,6 @@ def _walk(
     go_on: Callable[[], bool],
     keep: ColumnElement[bool] | None = None,
 ) -> int:
-    assert isinstance(table, Table)
     deleted = 0
     after = 0
     while go_on():
@@ -136,7 +147,7 @@ def _walk(
                 return deleted
             old = [row[0] for row in rows if row[1] < cutoff and not row[2]]
             if old:
-                conn.execute(delete(table).where(id_column.in_(old)))
+                delete(conn, old)
                 deleted += len(old)
         if any(row[1] >= cutoff for row in rows):
             return deleted  # ids grow with time: everything after this row is younger

@@ -1,8 +1,9 @@
-"""Keep the schema rollups (`schema/models.py`) up to date, one routed batch at a time.
+"""Count routed batches into the schema rollups (`schema/models.py`): what is counted, and
+the bounds. `schema/store.py` writes the counts.
 
-The route job calls `record_routed` inside its own transaction, so counts commit with the
-routing decisions. The batch is aggregated here in Python and written with one
-`INSERT … ON CONFLICT DO UPDATE` per table, rows sorted by key so that two route jobs
+The route job calls `schema.store.record_routed` inside its own transaction, so counts
+commit with the routing decisions. The batch is aggregated here in Python and written with
+one `INSERT … ON CONFLICT DO UPDATE` per table, rows sorted by key so that two route jobs
 touching the same rows lock them in the same order and cannot deadlock.
 
 Bounds, so that a hostile payload cannot grow the tables without limit:
@@ -23,13 +24,10 @@ at most one batch's worth each: the tables stay bounded.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final, Protocol
-
-import orjson
-from sqlalchemy import Connection
 
 from switchboard.spec.calls import CALL_TYPES
 
@@ -173,120 +171,3 @@ def aggregate(events: Iterable[RoutedEvent], today: date | None = None) -> Schem
         if isinstance(event.payload, dict):
             batch.add(event.source_id, event.payload, today)
     return batch
-
-
-# The statements, shared by both dialects after the input CTE `x`, which Postgres fills from
-# arrays bound in binary and SQLite from one JSON document. The WHERE clauses enforce the caps
-# (SQLite also needs a WHERE to parse an upsert from a SELECT).
-_SOURCE_DAYS = (
-    "INSERT INTO schema_source_days AS t (source_id, day, calls) "
-    "SELECT s, d, n FROM x WHERE true "
-    "ON CONFLICT (source_id, day) DO UPDATE SET calls = t.calls + excluded.calls"
-)
-_EVENT_DAYS = (
-    "INSERT INTO schema_event_days AS t (source_id, day, event_key, type, calls) "
-    "SELECT s, d, k, c, n FROM x WHERE EXISTS (SELECT 1 FROM schema_event_days e "
-    "WHERE e.source_id = x.s AND e.day = x.d AND e.event_key = x.k) "
-    "OR (SELECT count(*) FROM schema_event_days e WHERE e.source_id = x.s AND e.day = x.d) "
-    f"< {MAX_EVENTS_PER_DAY} "
-    "ON CONFLICT (source_id, day, event_key) DO UPDATE SET calls = t.calls + excluded.calls"
-)
-_PROPERTY_DAYS = (
-    "INSERT INTO schema_property_days AS t (source_id, event_key, day, kind, path, calls) "
-    "SELECT s, k, d, w, p, n FROM x WHERE EXISTS (SELECT 1 FROM schema_property_days q "
-    "WHERE q.source_id = x.s AND q.event_key = x.k AND q.day = x.d AND q.kind = x.w "
-    "AND q.path = x.p) "
-    "OR (EXISTS (SELECT 1 FROM schema_event_days e "
-    "WHERE e.source_id = x.s AND e.day = x.d AND e.event_key = x.k) "
-    "AND (SELECT count(*) FROM schema_property_days q "
-    f"WHERE q.source_id = x.s AND q.event_key = x.k AND q.day = x.d) < {MAX_PATHS_PER_EVENT_DAY}) "
-    "ON CONFLICT (source_id, event_key, day, kind, path) "
-    "DO UPDATE SET calls = t.calls + excluded.calls"
-)
-
-_PG_INPUT = {
-    _SOURCE_DAYS: "WITH x(s, d, n) AS (SELECT * FROM unnest(%b::int[], %b::date[], %b::bigint[])) ",
-    _EVENT_DAYS: "WITH x(s, d, k, c, n) AS (SELECT * FROM unnest("
-    "%b::int[], %b::date[], %b::text[], %b::text[], %b::bigint[])) ",
-    _PROPERTY_DAYS: "WITH x(s, k, d, w, p, n) AS (SELECT * FROM unnest("
-    "%b::int[], %b::text[], %b::date[], %b::text[], %b::text[], %b::bigint[])) ",
-}
-
-
-def _sqlite_statement(statement: str, columns: str) -> str:
-    """`statement` with its input `x` read from one JSON document, as a subquery.
-
-    Not a leading `WITH` CTE, as on Postgres: Python's sqlite3 (before 3.12) opens its
-    implicit transaction only before a statement that starts with INSERT, UPDATE, DELETE or
-    REPLACE, so a `WITH … INSERT` ran in autocommit, outside the route job's transaction
-    (a reader could see the day's volume counted and its events not yet).
-    """
-    names = columns.split(", ")
-    picks = ", ".join(f"value ->> {i} AS {name}" for i, name in enumerate(names))
-    return statement.replace(" FROM x ", f" FROM (SELECT {picks} FROM json_each(?)) AS x ", 1)
-
-
-_SQLITE_STATEMENT = {
-    _SOURCE_DAYS: _sqlite_statement(_SOURCE_DAYS, "s, d, n"),
-    _EVENT_DAYS: _sqlite_statement(_EVENT_DAYS, "s, d, k, c, n"),
-    _PROPERTY_DAYS: _sqlite_statement(_PROPERTY_DAYS, "s, k, d, w, p, n"),
-}
-
-
-def _write(conn: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
-    """Run one upsert over `rows` (already sorted by key), on either dialect."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            cursor.execute(_PG_INPUT[statement] + statement, columns)
-        return
-    document = orjson.dumps([[_plain(v) for v in row] for row in rows]).decode()
-    conn.exec_driver_sql(_SQLITE_STATEMENT[statement], (document,))
-
-
-def _plain(value: Any) -> Any:
-    # SQLAlchemy's SQLite Date type stores ISO text, which is what a date reads back from.
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def write(conn: Connection, batch: SchemaBatch) -> None:
-    """Add `batch` to the rollups: three statements at most, in the caller's transaction.
-
-    Event rows go before property rows, because a new property is only kept for an event
-    the same day's event rows kept.
-    """
-    _write(conn, _SOURCE_DAYS, [(*k, n) for k, n in sorted(batch.source_days.items())])
-    _write(conn, _EVENT_DAYS, [(*k, n) for k, n in batch.capped_event_days()])
-    _write(conn, _PROPERTY_DAYS, [(*k, n) for k, n in batch.capped_property_days()])
-
-
-_PG_LOCK_QUEUED = "SELECT event_id FROM route_queue WHERE event_id = ANY(%b::bigint[]) FOR UPDATE"
-
-
-def _still_queued(conn: Connection, event_ids: list[int]) -> set[int]:
-    """The events among `event_ids` this transaction may count: still in the route queue.
-
-    On Postgres the queue rows are locked until the route job commits its delete, so a second
-    job routing the same events at the same moment (the scheduler re-queues a slow job's
-    events) waits here, then finds them gone and counts nothing. SQLite has one writer: a job
-    whose read of the queue is stale fails on its first write and is run again.
-    """
-    if conn.dialect.name != "postgresql":
-        return set(event_ids)
-    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(_PG_LOCK_QUEUED, (sorted(event_ids),))
-        return {int(row[0]) for row in cursor.fetchall()}
-
-
-def record_routed(conn: Connection, events: Collection[RoutedEvent]) -> None:
-    """Count a route job's batch into the rollups, in the route job's transaction.
-
-    Call it before the batch is deleted from `route_queue`: only events still queued are
-    counted, so every event is counted once even when two jobs route it.
-    """
-    if not events:
-        return
-    counted = _still_queued(conn, [e.id for e in events])
-    write(conn, aggregate(e for e in events if e.id in counted))
