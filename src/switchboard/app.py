@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Send
 
 from switchboard.admin.app import create_admin_app
 from switchboard.dashboard.app import install_dashboard
+from switchboard.db.bulk import is_postgres
 from switchboard.ingest.app import _BATCH_ROUTES as BATCH_ROUTES
 from switchboard.ingest.app import TrackingAPI
 from switchboard.ingest.keys import WriteKeyResolver
@@ -217,7 +218,8 @@ def create_app(settings: Settings) -> Switchboard:
     runtime = build_runtime(settings)
     engine, queue, metrics = runtime.engine, runtime.queue, runtime.metrics
     writer: IngestWriter
-    if engine.dialect.name == "postgresql":
+    # Postgres: group commit inside the event loop (async psycopg); SQLite: writer threads.
+    if is_postgres(engine):
         writer = AsyncPostgresWriter(
             conninfo(engine.url),
             writers=settings.ingest_writers or 2,

@@ -120,8 +120,8 @@ def replay(
 
     `status` is "failed" (the usual case) or "all" (delivered and failed alike). The rows are
     due again after `requeue_after` seconds (the jobs' timing: the scheduler re-enqueues them
-    if the caller's deliver jobs never ran). With `enqueued` false (no queue at hand, e.g. the CLI in embedded mode) the rows are due at
-    once and the scheduler sends them.
+    if the caller's deliver jobs never ran). With `enqueued` false (no queue at hand, e.g. the
+    CLI in embedded mode) the rows are due at once and the scheduler sends them.
     """
     statuses = (Status.FAILED,) if status == Status.FAILED else (Status.FAILED, Status.DELIVERED)
     now = datetime.now(UTC)
