@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast check bench clean
 
-# `make bench` runs the ingest bench with BENCH_ARGS, then the end-to-end bench with
-# BENCH_E2E_ARGS, which by default takes --quick / --strict from BENCH_ARGS.
+# `make bench` runs the ingest bench with BENCH_ARGS, the end-to-end bench with
+# BENCH_E2E_ARGS, which by default takes --quick / --strict from BENCH_ARGS, then the
+# mapping-language micro-benchmark (a few seconds).
 BENCH_E2E_ARGS ?= $(filter --quick --strict,$(BENCH_ARGS))
 
 $(STAMP): pyproject.toml
@@ -73,6 +74,7 @@ bench: $(STAMP)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 	$(BIN)/python -m bench.e2e $(BENCH_E2E_ARGS)
+	$(BIN)/python -m bench.mapping
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(SDK_NODE)/node_modules
