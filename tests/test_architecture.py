@@ -18,86 +18,34 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "switchboard"
 
+#: Every part of ours: the first names under `switchboard.` (a package or a module).
+PARTS = frozenset(
+    path.stem if path.is_file() else path.name
+    for path in PACKAGE.iterdir()
+    if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+)
+#: What starts a process or serves requests: nothing below it may know it.
+ENTRY = frozenset({"app", "cli", "runtime", "worker"})
+#: The request layers.
+WEB = frozenset({"admin", "dashboard", "web"})
+#: The domain slices: tables, queries and services, knowing nothing of how they are served or
+#: run.
+SLICES = frozenset({"sources", "destinations", "events", "deliveries", "schema", "users"})
+
 #: Packages of ours that a part must never import (by its first name under `switchboard.`).
 #: Vendor code is pure (settings and events in, HTTP exchanges and outcomes out), so the
 #: worker, the event tester and the dry run run the same code: no database, queue or UI.
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "spec": frozenset(
-        {
-            "admin",
-            "app",
-            "cli",
-            "dashboard",
-            "db",
-            "deliveries",
-            "destinations",
-            "events",
-            "ingest",
-            "integrations",
-            "jobs",
-            "routing",
-            "runtime",
-            "schema",
-            "sources",
-            "users",
-            "web",
-            "worker",
-        }
-    ),
-    "routing": frozenset(
-        {
-            "admin",
-            "app",
-            "cli",
-            "dashboard",
-            "db",
-            "destinations",
-            "events",
-            "ingest",
-            "integrations",
-            "jobs",
-            "runtime",
-            "schema",
-            "sources",
-            "users",
-            "web",
-            "worker",
-        }
-    ),
-    "integrations": frozenset(
-        {
-            "admin",
-            "app",
-            "cli",
-            "dashboard",
-            "db",
-            "deliveries",
-            "destinations",
-            "events",
-            "ingest",
-            "jobs",
-            "runtime",
-            "schema",
-            "sources",
-            "users",
-            "web",
-            "worker",
-        }
-    ),
-    "ingest": frozenset(
-        {"admin", "app", "cli", "dashboard", "integrations", "jobs", "runtime", "web", "worker"}
-    ),
-    "jobs": frozenset({"admin", "app", "cli", "dashboard", "runtime", "web", "worker"}),
-    "admin": frozenset({"dashboard", "app", "cli", "worker"}),
-    "dashboard": frozenset({"admin", "app", "cli", "worker"}),
-    "web": frozenset({"admin", "dashboard", "app", "cli", "worker"}),
+    "spec": PARTS - {"spec"},
+    "routing": PARTS - {"spec", "routing", "deliveries"},
+    "integrations": PARTS - {"spec", "integrations"},
+    "ingest": ENTRY | WEB | {"integrations", "jobs"},
+    "jobs": ENTRY | WEB,
+    "admin": ENTRY - {"runtime"} | {"dashboard"},
+    "dashboard": ENTRY - {"runtime"} | {"admin"},
+    "web": ENTRY - {"runtime"} | {"admin", "dashboard"},
+    **{part: ENTRY | WEB | {"jobs"} for part in SLICES},
 }
-#: The domain slices: they hold tables, queries and services, and know nothing of how they
-#: are served or run.
-for _slice in ("sources", "destinations", "events", "deliveries", "schema", "users"):
-    FORBIDDEN[_slice] = frozenset(
-        {"admin", "app", "cli", "dashboard", "jobs", "runtime", "web", "worker"}
-    )
 
 #: Where table writes may be: each slice's store module, and the one bulk-write helper the
 #: stores call.
