@@ -58,22 +58,47 @@ def redis_client(
 
 @dataclass(frozen=True)
 class Runtime:
-    """The parts a process shares, made once by `build_runtime`. `jobs` is made of the same
-    objects (one engine, one queue, one adapters registry), so what a request changes the
-    jobs see."""
+    """The parts a process shares, made once by `build_runtime`: the settings, the
+    `JobContext` (engine, sessions, box, adapters, queue, limiter, HTTP client, metrics,
+    which the properties below lend to the rest of the process, so what a request changes the
+    jobs see) and the short-timeout Redis client of queue and limiter (None without
+    SWITCHBOARD_REDIS_URL)."""
 
     settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    box: SettingsBox
-    adapters: Mapping[str, Adapter]
-    queue: JobQueue
-    limiter: Limiter
-    http: httpx.Client
-    metrics: Metrics
     jobs: JobContext
-    #: The short-timeout client of queue and limiter; None without SWITCHBOARD_REDIS_URL.
     redis: redis.Redis | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self.jobs.engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.jobs.sessions
+
+    @property
+    def box(self) -> SettingsBox:
+        return self.jobs.box
+
+    @property
+    def adapters(self) -> Mapping[str, Adapter]:
+        return self.jobs.adapters
+
+    @property
+    def queue(self) -> JobQueue:
+        return self.jobs.queue
+
+    @property
+    def limiter(self) -> Limiter:
+        return self.jobs.limiter
+
+    @property
+    def http(self) -> httpx.Client:
+        return self.jobs.http
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.jobs.metrics
 
     def destinations(self, session: Session) -> DestinationService:
         """The destination service on `session` (the caller commits)."""
@@ -156,19 +181,7 @@ def build_runtime(
     )
     if inline is not None:
         _run_inline(inline, jobs)
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        box=box,
-        adapters=adapters,
-        queue=queue,
-        limiter=limiter,
-        http=http,
-        metrics=metrics,
-        jobs=jobs,
-        redis=connection,
-    )
+    return Runtime(settings=settings, jobs=jobs, redis=connection)
 
 
 def _run_inline(inline: InlineQueue, jobs: JobContext) -> None:
