@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Final, Literal, TypeAlias, TypeVar
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -19,3 +19,11 @@ KEEP: Final = Keep.KEEP
 
 #: The type of an argument that may be `KEEP`: `Kept[float | None]`.
 Kept: TypeAlias = T | Literal[Keep.KEEP]
+
+
+def apply(row: object, **values: Any) -> None:
+    """Set each attribute of `row` named in `values` to its value, except those given as
+    `KEEP`, which keep theirs."""
+    for name, value in values.items():
+        if value is not KEEP:
+            setattr(row, name, value)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from switchboard.db.changes import KEEP, Kept
+from switchboard.db.changes import KEEP, Kept, apply
 from switchboard.destinations.models import Connection, Destination
 
 
@@ -58,20 +58,16 @@ def change_destination(
 ) -> None:
     """Set the columns given, the others keep their values; `source_ids` replaces the
     connections (those kept keep their creation time)."""
-    if name is not KEEP:
-        destination.name = name
-    if settings_encrypted is not KEEP:
-        destination.settings_encrypted = settings_encrypted
-    if enabled is not KEEP:
-        destination.enabled = enabled
-    if filters is not KEEP:
-        destination.filters = filters
-    if retry is not KEEP:
-        destination.retry = retry
-    if rate_limit_per_second is not KEEP:
-        destination.rate_limit_per_second = rate_limit_per_second
-    if max_concurrency is not KEEP:
-        destination.max_concurrency = max_concurrency
+    apply(
+        destination,
+        name=name,
+        settings_encrypted=settings_encrypted,
+        enabled=enabled,
+        filters=filters,
+        retry=retry,
+        rate_limit_per_second=rate_limit_per_second,
+        max_concurrency=max_concurrency,
+    )
     if source_ids is not KEEP:
         kept = [c for c in destination.connections if c.source_id in source_ids]
         added = sorted(source_ids - {c.source_id for c in destination.connections})

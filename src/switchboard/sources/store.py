@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from switchboard.db.changes import KEEP, Kept
+from switchboard.db.changes import KEEP, Kept, apply
 from switchboard.sources.models import Source, WriteKey
 
 
@@ -31,12 +31,7 @@ def change_source(
     rate_limit_per_second: Kept[float | None] = KEEP,
 ) -> None:
     """Set the columns given; the others keep their values."""
-    if name is not KEEP:
-        source.name = name
-    if enabled is not KEEP:
-        source.enabled = enabled
-    if rate_limit_per_second is not KEEP:
-        source.rate_limit_per_second = rate_limit_per_second
+    apply(source, name=name, enabled=enabled, rate_limit_per_second=rate_limit_per_second)
     session.flush()
 
 
