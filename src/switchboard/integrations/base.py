@@ -96,13 +96,25 @@ class Exchange:
 
 
 @dataclass(frozen=True, slots=True)
+class MappingRef:
+    """The configured mapping a delivery belongs to: which action runs, with what fields."""
+
+    id: int
+    name: str
+    action: str
+    mapping: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One event to send: the stored payload and the options its `integrations` object gave
-    this destination (`{"Webhooks": {"x": 1}}` → `{"x": 1}`; `{}` when it said `true`)."""
+    """One event to send: the stored payload, the options its `integrations` object gave
+    this destination (`{"Webhooks": {"x": 1}}` → `{"x": 1}`; `{}` when it said `true`), and,
+    for a destination built on the kit, the mapping it was routed to."""
 
     delivery_id: int
     event: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    mapping: MappingRef | None = None
 
 
 @dataclass(slots=True)

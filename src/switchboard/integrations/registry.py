@@ -1,12 +1,14 @@
-"""Which adapters exist: the built-ins, listed here, and third-party ones from entry points.
+"""Which destinations exist: the built-ins, listed here, and third-party ones from entry points.
 
-A third-party package adds an adapter by declaring, in its pyproject.toml,
+A third-party package adds a destination by declaring, in its pyproject.toml,
 
     [project.entry-points."switchboard.integrations"]
-    echo = "switchboard_echo_plugin:EchoAdapter"
+    echo = "switchboard_echo_plugin:DESTINATION"
 
-A plugin that fails to import or is not a usable `Adapter` is logged and skipped; it never
-stops Switchboard from starting. A plugin cannot take the type of a built-in adapter.
+where the object named is a kit `Destination` (`integrations/kit/definition.py`), or, as
+before the kit, an `Adapter` subclass. A plugin that fails to import or is not usable is
+logged and skipped; it never stops Switchboard from starting. A plugin cannot take the type
+of a built-in destination.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from switchboard.integrations.base import Adapter
+from switchboard.integrations.kit.adapter import KitAdapter
+from switchboard.integrations.kit.definition import Destination
 from switchboard.integrations.marketo import MarketoAdapter
 from switchboard.integrations.pendo import PendoAdapter
 from switchboard.integrations.sfmc import SFMCAdapter
@@ -29,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
+#: Built-in destinations on the kit.
+BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = ()
+
+#: Built-in adapters written before the kit.
 BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (
     WebhookAdapter,
     PendoAdapter,
@@ -43,6 +51,7 @@ def load_adapters(plugins: Iterable[EntryPoint] | None = None) -> dict[str, Adap
     `plugins` defaults to the installed `switchboard.integrations` entry points.
     """
     adapters: dict[str, Adapter] = {cls.type: cls() for cls in BUILTIN_ADAPTERS}
+    adapters.update({d.type: KitAdapter(d) for d in BUILTIN_DESTINATIONS})
     if plugins is None:
         plugins = entry_points(group=ENTRY_POINT_GROUP)
     for entry_point in sorted(plugins, key=lambda ep: (ep.name, ep.value)):
@@ -64,13 +73,22 @@ def load_adapters(plugins: Iterable[EntryPoint] | None = None) -> dict[str, Adap
 
 
 def describe(adapter: Adapter | type[Adapter]) -> dict[str, Any]:
-    """What the admin API and the settings form need to know about an adapter type."""
-    return {
+    """What the admin API and the settings form need to know about an adapter type; for a
+    kit destination also its actions and presets."""
+    described: dict[str, Any] = {
         "type": adapter.type,
         "display_name": adapter.display_name,
         "supported_calls": sorted(adapter.supported_calls),
         "settings_schema": adapter.settings_model.model_json_schema(),
     }
+    if isinstance(adapter, KitAdapter):
+        destination = adapter.destination
+        described["actions"] = [action.describe() for action in destination.actions]
+        described["presets"] = [
+            {"name": p.name, "action": p.action, "trigger": p.trigger, "mapping": p.mapping}
+            for p in destination.preset_mappings()
+        ]
+    return described
 
 
 def problems(cls: type[Adapter]) -> list[str]:
@@ -96,7 +114,7 @@ def problems(cls: type[Adapter]) -> list[str]:
 
 
 def _builtin_types() -> set[str]:
-    return {cls.type for cls in BUILTIN_ADAPTERS}
+    return {cls.type for cls in BUILTIN_ADAPTERS} | {d.type for d in BUILTIN_DESTINATIONS}
 
 
 def _load_plugin(entry_point: EntryPoint) -> Adapter | None:
@@ -106,8 +124,16 @@ def _load_plugin(entry_point: EntryPoint) -> Adapter | None:
     except Exception:
         logger.exception("%s skipped: it failed to import", label)
         return None
+    if isinstance(loaded, Destination):
+        if not (isinstance(loaded.type, str) and loaded.type):
+            logger.error("%s skipped: its `type` must be a non-empty string", label)
+            return None
+        return KitAdapter(loaded)
     if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
-        logger.error("%s skipped: it is not a subclass of switchboard Adapter", label)
+        logger.error(
+            "%s skipped: it is neither a kit Destination nor a subclass of switchboard Adapter",
+            label,
+        )
         return None
     if found := problems(loaded):
         logger.error("%s skipped: %s", label, "; ".join(found))
