@@ -111,8 +111,9 @@ class MappingSpec:
     enabled: bool = True
 
 
-#: Turns settings stored by a release before the kit into (settings now, mappings).
-LegacyConversion = Callable[[dict[str, Any]], tuple[dict[str, Any], list[MappingSpec]]]
+#: Turns settings stored by a release before the kit into (settings now, mappings); None when
+#: the settings hold nothing of the older form (the presets then apply).
+LegacyConversion = Callable[[dict[str, Any]], tuple[dict[str, Any], list[MappingSpec]] | None]
 
 
 @dataclass(frozen=True)
