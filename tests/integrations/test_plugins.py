@@ -1,8 +1,10 @@
-"""A real third-party adapter, installed into the environment, found through its entry point.
+"""A real third-party destination on the kit, installed into the environment, found through
+its entry point.
 
-`tests/plugins/switchboard_echo_plugin` is a package of its own. The test installs it in
-editable mode (once: later runs find it installed), then asks a fresh interpreter, as a worker
-process would be, to load the adapters and send an event through the plugin to a sink.
+`tests/plugins/switchboard_echo_plugin` is a package of its own. The test installs it (once:
+later runs find that version installed), then asks a fresh interpreter, as a worker process
+would be, to load the destinations and send an event through the plugin to a sink with the
+kit's test helper, `KitHarness`, as a plugin author would.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import importlib.util
 import json
 import subprocess
 import sys
-from importlib.metadata import entry_points
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
 import pytest
@@ -23,29 +25,34 @@ PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugins" / "switchboard_echo
 
 SEND_THROUGH_PLUGIN = """
 import json, sys
-import httpx
-from switchboard.integrations.base import Message, SendContext
+from switchboard.integrations.kit.testing import KitHarness
 from switchboard.integrations.registry import describe, load_adapters
-from switchboard.jobs.retry import RetryPolicy
 
 adapters = load_adapters()
 echo = adapters["echo"]
-settings = echo.settings_model.model_validate({"url": sys.argv[1]})
+harness = KitHarness(echo.destination, {"url": sys.argv[1], "token": "plugin-token-77"})
 event = {"type": "track", "event": "Plugin Tested", "userId": "u-1", "messageId": "m-1"}
-with httpx.Client() as client:
-    (result,) = echo.send(settings, [Message(1, event)], SendContext(client, RetryPolicy()))
+(sent,) = harness.send([event, {"type": "page", "name": "Home"}])
+exchange = sent.result.exchanges[0].as_dict()
 print(json.dumps({
     "types": sorted(adapters),
     "described": describe(echo),
-    "outcome": result.outcome.kind.value,
-    "status": result.exchanges[0].status,
+    "mapping": sent.mapping.name,
+    "outcome": sent.outcome.kind.value,
+    "status": exchange["status"],
+    "recorded": json.dumps(exchange),
 }))
 """
+
+PLUGIN_VERSION = "0.2.0"
 
 
 def _plugin_installed() -> bool:
     declared = any(ep.name == "echo" for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return declared and importlib.util.find_spec("switchboard_echo_plugin") is not None
+    if not declared or importlib.util.find_spec("switchboard_echo_plugin") is None:
+        return False
+    # An environment may hold the plugin as an earlier version of this test installed it.
+    return version("switchboard-echo-plugin") == PLUGIN_VERSION
 
 
 def install_plugin() -> None:
@@ -68,6 +75,7 @@ def install_plugin() -> None:
             "--no-deps",
             "--no-input",
             "--disable-pip-version-check",
+            "--force-reinstall",
             *isolation,
             # Not --editable: hatchling's editable builds need the `editables` package too.
             str(PLUGIN_DIR),
@@ -97,9 +105,18 @@ def test_an_installed_plugin_is_loaded_and_delivers() -> None:
         (received,) = sink.requests
 
     assert {"webhook", "echo"} <= set(report["types"])
-    assert report["described"]["display_name"] == "Echo"
-    assert report["described"]["supported_calls"] == ["identify", "track"]
-    assert report["described"]["settings_schema"]["required"] == ["url"]
-    assert (report["outcome"], report["status"]) == ("delivered", 200)
+    described = report["described"]
+    assert described["display_name"] == "Echo"
+    assert [a["id"] for a in described["actions"]] == ["post"]
+    assert [p["trigger"] for p in described["presets"]] == ['type = "track"', 'type = "identify"']
+    assert described["settings_schema"]["required"] == ["url"]
+    # The page call matched no preset's trigger: only the track call was sent.
+    assert (report["mapping"], report["outcome"], report["status"]) == (
+        "Track calls",
+        "delivered",
+        200,
+    )
     assert (received.method, received.path) == ("POST", "/echo")
+    assert received.headers["authorization"] == "Bearer plugin-token-77"
     assert json.loads(received.body)["event"] == "Plugin Tested"
+    assert "plugin-token-77" not in report["recorded"]

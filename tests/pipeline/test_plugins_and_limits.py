@@ -1,4 +1,4 @@
-"""A third-party adapter through the whole pipeline; unsupported calls; rate limits."""
+"""A third-party kit destination through the whole pipeline; unmatched calls; rate limits."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def test_plugin_adapter_delivers_and_unsupported_calls_are_skipped_visibly(
         rows = pipeline.wait_statuses({Status.DELIVERED: 2, Status.UNSUPPORTED: 1}, dest["id"])
         assert sorted(json.loads(r.body)["messageId"] for r in sink.requests) == ["m1", "m2"]
     [skipped] = [d for d in rows if d.status == Status.UNSUPPORTED]
-    assert skipped.reason == "Echo does not support page calls"
+    assert skipped.reason == (
+        "no mapping's trigger matches this page event ('Track calls', 'Identify calls')"
+    )
     assert skipped.attempts == 0
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from switchboard import __version__
-from switchboard.admin import deliveries, destinations, events, kit, sources
+from switchboard.admin import deliveries, destinations, events, kit, mappings, sources
 from switchboard.admin import schema as source_schema
 from switchboard.admin.deps import AdminDep
 from switchboard.admin.errors import install_error_handlers
@@ -32,6 +32,7 @@ def create_admin_app() -> FastAPI:
     api.include_router(deliveries.router)
     api.include_router(source_schema.router)
     api.include_router(kit.router)
+    api.include_router(mappings.router)
 
     @api.get("/openapi.json", include_in_schema=False, dependencies=[AdminDep])
     def openapi() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from switchboard.admin.deps import AdminDep
 from switchboard.deliveries import service as deliveries
 from switchboard.deliveries.status import Status
 from switchboard.destinations.crypto import SecretKeyMissing
+from switchboard.destinations.mappings import ref
 from switchboard.destinations.models import Destination
 from switchboard.destinations.schemas import (
     DestinationCreate,
@@ -144,6 +145,7 @@ def test_destination(
         settings = service.settings_of(destination)
     except (DestinationError, SecretKeyMissing) as exc:
         raise _fail(exc) from None
+    enabled = [row for row in destination.mappings if row.enabled]
     return run_test(
         adapter,
         settings,
@@ -151,6 +153,8 @@ def test_destination(
         body.event,
         SendContext(http=jobs.http),
         jobs.policy.with_overrides(destination.retry),
+        mappings=[ref(row) for row in enabled],
+        triggers={row.id: row.trigger for row in enabled},
     )
 
 

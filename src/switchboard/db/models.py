@@ -4,7 +4,7 @@ from switchboard.admin.models import ApiToken
 from switchboard.db.base import Base
 from switchboard.deliveries.models import Attempt, Delivery
 from switchboard.deliveries.rollups import DeliveryRollup
-from switchboard.destinations.models import Connection, Destination
+from switchboard.destinations.models import Connection, Destination, DestinationMapping
 from switchboard.events.models import Event, RejectedEvent, RouteQueue
 from switchboard.schema.models import SchemaEventDay, SchemaPropertyDay, SchemaSourceDay
 from switchboard.sources.models import Source, WriteKey
@@ -18,6 +18,7 @@ __all__ = [
     "Delivery",
     "DeliveryRollup",
     "Destination",
+    "DestinationMapping",
     "Event",
     "RejectedEvent",
     "RouteQueue",

@@ -23,6 +23,9 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id", ondelete="CASCADE"))
+    # The destination mapping (destinations/models.py) this delivery runs; 0 for an adapter
+    # without mappings. Not a foreign key: a delivery outlives its mapping, and says so.
+    mapping_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     code: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -39,7 +42,7 @@ class Delivery(Base):
     retry_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
-        UniqueConstraint("event_id", "destination_id"),
+        UniqueConstraint("event_id", "destination_id", "mapping_id"),
         Index(None, "status", "next_attempt_at"),
         Index(None, "destination_id", "status", "id"),
         Index(None, "destination_id", "id"),

@@ -40,7 +40,15 @@ from switchboard.deliveries.status import OPEN, Status
 from switchboard.events.models import Event
 
 #: The columns the route job gives each new delivery, and those that are the same for all.
-_NEW_COLUMNS = ("event_id", "destination_id", "status", "reason", "options", "next_attempt_at")
+_NEW_COLUMNS = (
+    "event_id",
+    "destination_id",
+    "mapping_id",
+    "status",
+    "reason",
+    "options",
+    "next_attempt_at",
+)
 _NEW_SHARED = ("attempts", "created_at", "updated_at")
 #: The columns the deliver job writes for each outcome (rows carry the delivery's `id`).
 OUTCOME_COLUMNS = (
@@ -68,13 +76,13 @@ def insert_deliveries(
     conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
 ) -> list[tuple[int, int, str]]:
     """Insert new deliveries, created `now` (mappings of `event_id`, `destination_id`,
-    `status`, `reason`, `options`, a document, and `next_attempt_at`), skipping those that
-    exist; return (id, destination_id, status) of the new ones."""
+    `mapping_id`, `status`, `reason`, `options`, a document, and `next_attempt_at`), skipping
+    those that exist; return (id, destination_id, status) of the new ones."""
     statement = bulk.insert_statement(
         bulk.table(Delivery),
         columns=_NEW_COLUMNS,
         shared=_NEW_SHARED,
-        on_conflict_do_nothing=("event_id", "destination_id"),
+        on_conflict_do_nothing=("event_id", "destination_id", "mapping_id"),
         returning=("id", "destination_id", "status"),
     )
     shared = {"attempts": 0, "created_at": now, "updated_at": now}
@@ -202,6 +210,7 @@ class Claimed:
     payload: dict[str, Any]
     #: When the retry window started: the event's arrival, or a replay's start.
     since: datetime
+    mapping_id: int = 0
 
 
 class ClaimStore(Protocol):
@@ -296,7 +305,8 @@ def _attempts_insert() -> bulk.BulkInsert:
 _OPEN = list(OPEN)
 
 _PG_CLAIM = (
-    "SELECT d.id, d.attempts, d.options, coalesce(d.retry_since, e.received_at), e.payload "
+    "SELECT d.id, d.attempts, d.options, coalesce(d.retry_since, e.received_at), e.payload, "
+    "d.mapping_id "
     "FROM deliveries AS d JOIN events AS e ON e.id = d.event_id "
     "WHERE d.id = ANY(%b::bigint[]) AND d.status = ANY(%b::text[]) "
     "AND (d.lease_until IS NULL OR d.lease_until < %b) "
@@ -319,7 +329,8 @@ class LockingStore(_Writes):
     def claim(self, delivery_ids: Sequence[int], now: datetime) -> list[Claimed]:
         rows = bulk.postgres_rows(self._conn, _PG_CLAIM, (list(delivery_ids), _OPEN, now))
         return [
-            Claimed(id=i, attempts=a, options=o or {}, payload=p, since=s) for i, a, o, s, p in rows
+            Claimed(id=i, attempts=a, options=o or {}, payload=p, since=s, mapping_id=m)
+            for i, a, o, s, p, m in rows
         ]
 
 
@@ -361,6 +372,7 @@ class LeasingStore(_Writes):
                     Delivery.retry_since,
                     Event.payload,
                     Event.received_at,
+                    Delivery.mapping_id,
                 )
                 .join(Event, Event.id == Delivery.event_id)
                 .where(Delivery.id.in_(got))
@@ -373,6 +385,7 @@ class LeasingStore(_Writes):
                 options=r.options or {},
                 payload=r.payload,
                 since=r.retry_since or r.received_at,
+                mapping_id=r.mapping_id,
             )
             for r in rows
         ]

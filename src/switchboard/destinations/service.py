@@ -28,6 +28,8 @@ from switchboard.destinations.masking import MaskProblem, mask_settings, unmask_
 from switchboard.destinations.models import Destination
 from switchboard.integrations.base import Adapter
 from switchboard.integrations.http import mask_url_credentials
+from switchboard.integrations.kit.adapter import KitAdapter
+from switchboard.integrations.kit.definition import MappingSpec
 from switchboard.sources.models import Source
 
 
@@ -165,12 +167,17 @@ class DestinationService:
             raise DestinationError(f"a destination named {name!r} already exists", 409)
 
     def create(self, data: DestinationInput) -> Destination:
+        """A new destination; one on the kit starts with its presets, or, when `settings` are
+        in the form of a release before the kit, with the mappings they convert to."""
         if not data.name or not data.type:
             raise DestinationError("name and type are required")
         adapter = self.adapter(data.type)
         self._check_name(data.name)
-        settings = self._validated(adapter, data.settings or {})
-        return store.add_destination(
+        given, specs = _converted(adapter, dict(data.settings or {}))
+        settings = self._validated(adapter, given)
+        if isinstance(adapter, KitAdapter) and specs is None:
+            specs = adapter.destination.preset_mappings()
+        destination = store.add_destination(
             self.session,
             name=data.name,
             type=data.type,
@@ -181,7 +188,10 @@ class DestinationService:
             rate_limit_per_second=data.rate_limit_per_second,
             max_concurrency=data.max_concurrency,
             source_ids=self._check_sources(data.source_ids or []),
+            mappings_version=store.MAPPINGS_VERSION if isinstance(adapter, KitAdapter) else 0,
         )
+        add_mappings(self.session, destination, specs or [])
+        return destination
 
     def update(self, destination: Destination, data: DestinationInput) -> Destination:
         """Apply what `data` sets (a field in `data.clear` is set to null); nothing changes
@@ -200,8 +210,11 @@ class DestinationService:
                 )
             except MaskProblem as exc:
                 raise _invalid(adapter, exc.errors) from None
-            merged = {**stored, **restored}
+            merged, specs = _converted(adapter, {**stored, **restored})
             sealed = self.box.seal(_plain(self._validated(adapter, merged)))
+            if specs is not None:
+                # Settings of the older form describe the whole mapping: they replace it.
+                replace_mappings(self.session, destination, specs)
         source_ids: Kept[set[int]] = KEEP
         if data.source_ids is not None:
             source_ids = set(self._check_sources(data.source_ids))
@@ -222,3 +235,39 @@ class DestinationService:
     def delete(self, destination: Destination) -> None:
         """Delete the destination with its connections and deliveries."""
         store.delete_destination(self.session, destination)
+
+
+def _converted(
+    adapter: Adapter, settings: dict[str, Any]
+) -> tuple[dict[str, Any], list[MappingSpec] | None]:
+    """`settings` in the adapter's current form, and the mappings they stand for when they
+    were written in the form of a release before the kit (None: they were not)."""
+    if not isinstance(adapter, KitAdapter) or adapter.destination.convert_legacy is None:
+        return settings, None
+    try:
+        converted = adapter.destination.convert_legacy(settings)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DestinationError(f"invalid settings for {adapter.type}: {exc}", 422) from None
+    if converted is None:
+        return settings, None
+    return converted
+
+
+def add_mappings(session: Session, destination: Destination, specs: list[MappingSpec]) -> None:
+    for spec in specs:
+        store.add_mapping(
+            session,
+            destination,
+            name=spec.name,
+            action=spec.action,
+            trigger=spec.trigger,
+            mapping=spec.mapping,
+            enabled=spec.enabled,
+        )
+
+
+def replace_mappings(session: Session, destination: Destination, specs: list[MappingSpec]) -> None:
+    for row in list(destination.mappings):
+        store.delete_mapping(session, row)
+    session.refresh(destination, ["mappings"])
+    add_mappings(session, destination, specs)

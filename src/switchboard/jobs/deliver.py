@@ -21,8 +21,9 @@ from pydantic import BaseModel
 from switchboard.deliveries.rollups import aggregate as aggregate_rollups
 from switchboard.deliveries.status import AttemptOutcome, Status
 from switchboard.deliveries.store import Claimed, ClaimStore, job_connection, open_claims
+from switchboard.destinations.mappings import ref
 from switchboard.destinations.models import Destination
-from switchboard.integrations.base import Adapter, Message, Result, SendContext
+from switchboard.integrations.base import Adapter, MappingRef, Message, Result, SendContext
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 from switchboard.jobs.retry import RetryPolicy, Verdict
@@ -128,6 +129,7 @@ def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -
             settings = adapter.settings_model.model_validate(
                 ctx.box.open(destination.settings_encrypted)
             )
+        mappings = {row.id: ref(row) for row in destination.mappings}
     ids = sorted(set(delivery_ids))
     with job_connection(ctx.engine) as conn:
         store = open_claims(conn, ctx.engine, ctx.timing.lease)
@@ -154,7 +156,7 @@ def deliver(ctx: JobContext, destination_id: int, delivery_ids: Sequence[int]) -
                     )
                 return 0
         try:
-            job = _Job(ctx, store, destination_id, adapter, settings, policy, rate, slot)
+            job = _Job(ctx, store, destination_id, adapter, settings, policy, rate, slot, mappings)
             return job.run(ids)
         finally:
             if slot is not None:
@@ -186,8 +188,10 @@ class _Job:
         policy: RetryPolicy,
         rate: float | None,
         slot: str | None,
+        mappings: dict[int, MappingRef],
     ) -> None:
         self.ctx = ctx
+        self.mappings = mappings
         self.store = store
         self.destination_id = destination_id
         self.adapter = adapter
@@ -235,7 +239,16 @@ class _Job:
                 self.ctx.limiter.settle(self.destination_id, token)
 
     def _send_now(self, held: list[Claimed]) -> int:
-        messages = [Message(h.id, h.payload, h.options) for h in held]
+        gone = [h.id for h in held if h.mapping_id and h.mapping_id not in self.mappings]
+        if gone:
+            # Routed to a mapping deleted since: nothing says what to send.
+            self.store.finish(gone, Status.FAILED, "its mapping was deleted before it was sent")
+            held = [h for h in held if h.id not in set(gone)]
+            if not held:
+                return 0
+        messages = [
+            Message(h.id, h.payload, h.options, self.mappings.get(h.mapping_id)) for h in held
+        ]
         try:
             results = self.adapter.send(self.settings, messages, self.context)
         except Exception as exc:  # a bug in the adapter: keep the events, retry later

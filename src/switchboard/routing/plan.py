@@ -5,17 +5,27 @@ The `integrations` object (Segment's semantics):
 - a destination is named by its own name or by its type's display name ("Webhooks");
 - `false` turns it off; `true` turns it on; an object turns it on and carries options;
 - the "Segment.io" key is about Segment's own API and is ignored here.
-Then destination filters (allow/deny by call type and by event name), then whether the
-adapter supports the call at all. Each step that drops the event says why.
+Then destination filters (allow/deny by call type and by event name). Then, for a destination
+on the kit, its mappings: every enabled mapping whose trigger matches gets a delivery of its
+own (so each action's outcome is its own), and an event no trigger matches is recorded as
+unsupported, saying so. For an adapter without mappings, whether it supports the call at all.
+Each step that drops the event says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from switchboard.deliveries.status import Status
+
+
+class Matcher(Protocol):
+    """A parsed trigger (integrations/kit/triggers), as routing uses it."""
+
+    def matches(self, event: Mapping[str, Any]) -> bool: ...
+
 
 _IGNORED_KEYS = frozenset({"Segment.io"})
 
@@ -53,14 +63,25 @@ class Filters:
 
 
 @dataclass(frozen=True, slots=True)
+class MappingTarget:
+    """An enabled mapping of a kit destination, as routing sees it."""
+
+    id: int
+    name: str
+    trigger: Matcher
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
-    """A connected, enabled destination as routing sees it."""
+    """A connected, enabled destination as routing sees it. `mappings` is None for an adapter
+    without them (its `supported_calls` decide), else its enabled mappings in order."""
 
     id: int
     name: str
     display_name: str
     supported_calls: frozenset[str]
     filters: Filters = field(default_factory=Filters)
+    mappings: tuple[MappingTarget, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +90,11 @@ class Decision:
     status: Status  # PENDING, SKIPPED, FILTERED or UNSUPPORTED
     reason: str | None = None
     options: dict[str, Any] | None = None
+    mapping_id: int = 0  # the mapping a PENDING delivery runs; 0: none
+
+
+#: How many mapping names the reason for "no mapping matches" lists.
+_NAMED_MAPPINGS = 3
 
 
 def _enabled(value: Any) -> bool:
@@ -95,8 +121,20 @@ def _integration_choice(
     return True, {}, None
 
 
+def _unmatched(target: Target, call_type: str) -> str:
+    assert target.mappings is not None
+    if not target.mappings:
+        return f"{target.display_name} has no enabled mappings"
+    names = ", ".join(repr(m.name) for m in target.mappings[:_NAMED_MAPPINGS])
+    more = len(target.mappings) - _NAMED_MAPPINGS
+    if more > 0:
+        names += f" and {more} more"
+    return f"no mapping's trigger matches this {call_type} event ({names})"
+
+
 def plan(event: Mapping[str, Any], targets: Sequence[Target]) -> list[Decision]:
-    """One decision per target for the stored event `event` (its normalized payload)."""
+    """The decisions for the stored event `event` (its normalized payload): one per target,
+    or, for a kit destination, one per mapping whose trigger matches."""
     raw = event.get("integrations")
     integrations: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
     call_type = str(event.get("type", ""))
@@ -110,6 +148,16 @@ def plan(event: Mapping[str, Any], targets: Sequence[Target]) -> list[Decision]:
         filtered = target.filters.reject_reason(call_type, name if isinstance(name, str) else None)
         if filtered is not None:
             decisions.append(Decision(target.id, Status.FILTERED, filtered))
+            continue
+        if target.mappings is not None:
+            matched = [m for m in target.mappings if m.trigger.matches(event)]
+            if not matched:
+                reason = _unmatched(target, call_type or "untyped")
+                decisions.append(Decision(target.id, Status.UNSUPPORTED, reason))
+            for mapping in matched:
+                decisions.append(
+                    Decision(target.id, Status.PENDING, None, options or None, mapping.id)
+                )
             continue
         if call_type not in target.supported_calls:
             decisions.append(

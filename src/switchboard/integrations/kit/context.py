@@ -231,6 +231,12 @@ class ActionContext:
             self._stopped[stop_key] = outcome
         return self._reply(Reply(sent.response, outcome, sent.exchange), throw)
 
+    def raise_for(self, reply: Reply) -> None:
+        """Raise `HTTPFailure` for a reply that did not deliver (after reading it with
+        `throw=False`); return for one that did."""
+        if not reply.ok:
+            raise HTTPFailure(reply.outcome)
+
     def stop(self, outcome: Outcome, stop_key: str = "") -> None:
         """Send nothing more to `stop_key` in this send: later requests get `outcome`."""
         self._stopped.setdefault(stop_key, outcome)
