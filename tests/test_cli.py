@@ -204,3 +204,62 @@ def run_env(db: Path, extra: dict[str, str], *args: str) -> subprocess.Completed
         timeout=60,
         check=False,
     )
+
+
+def test_mappings_list_create_update_and_delete(tmp_path: Path) -> None:
+    from tests.integrations.test_plugins import install_plugin
+
+    install_plugin()  # the echo destination, on the kit
+    db = tmp_path / "mappings.db"
+    key = {"SWITCHBOARD_SECRET_KEY": "cli-test-secret"}
+    assert run(db, "migrate").returncode == 0
+    created = run_env(
+        db,
+        key,
+        *("destinations", "create", "--type", "echo", "--name", "e", "--json"),
+        *("--settings", json.dumps({"url": "https://echo.example.com/in"})),
+    )
+    assert created.returncode == 0, created.stderr
+    dest = str(json.loads(created.stdout)["id"])
+
+    listed = run_env(db, key, "mappings", "list", dest)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split("\t")[3] for line in listed.stdout.splitlines()] == [
+        "Track calls",
+        "Identify calls",
+    ]
+
+    refused = run_env(
+        db, key, "mappings", "create", dest, "--name", "x", "--action", "post",
+        "--trigger", 'type = "track',
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "trigger: unterminated string at position 7"
+    unmapped = run_env(
+        db, key, "mappings", "create", dest, "--name", "x", "--action", "post",
+        "--mapping", "{}",
+    )  # fmt: skip
+    assert unmapped.returncode == 1
+    assert "the required field 'body' of Post is not mapped" in unmapped.stderr
+
+    made = run_env(
+        db, key, "mappings", "create", dest, "--name", "Orders", "--action", "post",
+        "--trigger", 'event = "Order Completed"',
+        "--mapping", json.dumps({"body": {"id": {"@path": "$.properties.order_id"}}}),
+        "--json",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    mapping = json.loads(made.stdout)
+    assert (mapping["trigger"], mapping["enabled"], mapping["position"]) == (
+        'event = "Order Completed"',
+        True,
+        2,
+    )
+    off = run_env(db, key, "mappings", "update", dest, str(mapping["id"]), "--disable", "--json")
+    assert off.returncode == 0, off.stderr
+    assert json.loads(off.stdout)["enabled"] is False
+    gone = run_env(db, key, "mappings", "delete", dest, str(mapping["id"]))
+    assert gone.returncode == 0, gone.stderr
+    shown = run_env(db, key, "mappings", "show", dest, str(mapping["id"]))
+    assert shown.returncode == 1
+    assert "not found" in shown.stderr

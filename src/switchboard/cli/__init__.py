@@ -11,14 +11,24 @@ import argparse
 from collections.abc import Sequence
 from typing import Final
 
-from switchboard.cli import destinations, migrate, prune, replay, serve, sources, users, worker
+from switchboard.cli import (
+    destinations,
+    mappings,
+    migrate,
+    prune,
+    replay,
+    serve,
+    sources,
+    users,
+    worker,
+)
 from switchboard.settings import get_settings
 
 #: What `switchboard --help` says first.
 DESCRIPTION: Final = "The `switchboard` command: serve, migrate, and manage sources from a shell."
 
 #: The command groups, in the order `--help` lists them.
-GROUPS: Final = (serve, migrate, sources, worker, prune, destinations, replay, users)
+GROUPS: Final = (serve, migrate, sources, worker, prune, destinations, mappings, replay, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -76,7 +76,8 @@ def insert_deliveries(
     conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
 ) -> list[tuple[int, int, str]]:
     """Insert new deliveries, created `now` (mappings of `event_id`, `destination_id`,
-    `mapping_id`, `status`, `reason`, `options`, a document, and `next_attempt_at`), skipping
+    `mapping_id` (0 when absent), `status`, `reason`, `options`, a document, and
+    `next_attempt_at`), skipping
     those that exist; return (id, destination_id, status) of the new ones."""
     statement = bulk.insert_statement(
         bulk.table(Delivery),
@@ -86,6 +87,8 @@ def insert_deliveries(
         returning=("id", "destination_id", "status"),
     )
     shared = {"attempts": 0, "created_at": now, "updated_at": now}
+    # A row without `mapping_id` is an adapter's without mappings: 0.
+    rows = [row if "mapping_id" in row else {**row, "mapping_id": 0} for row in rows]
     inserted = bulk.insert(conn, statement, rows, shared)
     return [(int(i), int(d), str(s)) for i, d, s in inserted]
 

@@ -39,7 +39,9 @@ class Post(Action[EchoSettings]):
         headers = {}
         if settings.token is not None:
             headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
-        reply = ctx.request("POST", settings.url, json=payload["body"], headers=headers, throw=False)
+        reply = ctx.request(
+            "POST", settings.url, json=payload["body"], headers=headers, throw=False
+        )
         if reply.status in (401, 403):
             raise InvalidAuthentication(f"the echo server refused the token: HTTP {reply.status}")
         if not reply.ok:
