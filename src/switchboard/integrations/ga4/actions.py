@@ -164,7 +164,7 @@ class Ga4Action(Action[Ga4Settings]):
         if stamp is not None:
             event["timestamp_micros"] = stamp
         if len(orjson.dumps(event)) > MAX_BODY_BYTES - _ENVELOPE_BYTES:
-            raise PayloadInvalid(f"the event is larger than {MAX_BODY_BYTES} bytes", field="params")
+            raise PayloadInvalid("the event is too large for one request (130 kB)", field="params")
         user: dict[str, Any] = {}
         if (user_id := check_user_id(payload.get("user_id"))) is not None:
             user["user_id"] = user_id
