@@ -21,6 +21,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from switchboard.integrations.base import Adapter
+from switchboard.integrations.ga4 import DESTINATION as GA4
 from switchboard.integrations.kit.adapter import KitAdapter
 from switchboard.integrations.kit.definition import Destination
 from switchboard.integrations.marketo import MarketoAdapter
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
 #: Built-in destinations on the kit.
-BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = ()
+BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = (GA4,)
 
 #: Built-in adapters written before the kit.
 BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (
