@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from switchboard.destinations.masking import MASK
-from switchboard.integrations.webhook.adapter import sign
+from switchboard.integrations.webhook import sign
 from switchboard.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.dashboard.conftest import add_user, login_http

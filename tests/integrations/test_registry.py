@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from switchboard.integrations.base import Adapter
+from switchboard.integrations.kit.adapter import KitAdapter
 from switchboard.integrations.registry import (
     BUILTIN_ADAPTERS,
     BUILTIN_DESTINATIONS,
@@ -17,7 +18,7 @@ from switchboard.integrations.registry import (
     load_adapters,
     problems,
 )
-from switchboard.integrations.webhook import WebhookAdapter
+from switchboard.integrations.webhook import DESTINATION as WEBHOOK
 from switchboard.spec.calls import CALL_TYPES
 from tests.integrations.plugin_samples import SampleAdapter
 
@@ -51,7 +52,8 @@ def test_builtins_without_plugins() -> None:
     adapters = load_adapters([])
     assert list(adapters) == BUILTIN_TYPES
     assert {"webhook", "pendo"} <= set(BUILTIN_TYPES)
-    assert isinstance(adapters["webhook"], WebhookAdapter)
+    assert isinstance(adapters["webhook"], KitAdapter)
+    assert adapters["webhook"].destination is WEBHOOK
 
 
 def test_a_plugin_is_added_by_its_type() -> None:
@@ -83,7 +85,8 @@ def test_a_broken_plugin_is_logged_and_skipped(
     with caplog.at_level(logging.ERROR, logger="switchboard.integrations.registry"):
         adapters = load_adapters(plugins)
     assert list(adapters) == [*BUILTIN_TYPES, "sample"]
-    assert isinstance(adapters["webhook"], WebhookAdapter)
+    assert isinstance(adapters["webhook"], KitAdapter)
+    assert adapters["webhook"].destination is WEBHOOK
     (record,) = caplog.records
     assert "adapter plugin 'broken'" in record.getMessage()
     assert logged in record.getMessage()
@@ -103,10 +106,11 @@ def test_two_plugins_of_one_type_keep_the_first_by_entry_point_name(
 
 
 def test_describe_gives_what_the_settings_form_needs() -> None:
-    described = describe(WebhookAdapter())
+    described = describe(KitAdapter(WEBHOOK))
     assert described["type"] == "webhook"
     assert described["display_name"] == "Webhooks"
     assert described["supported_calls"] == sorted(CALL_TYPES)
     assert described["settings_schema"]["title"] == "Webhooks"
     assert "urls" in described["settings_schema"]["properties"]
-    assert describe(WebhookAdapter) == described
+    assert [a["id"] for a in described["actions"]] == ["send"]
+    assert [p["name"] for p in described["presets"]] == ["Send every event"]
