@@ -80,7 +80,7 @@ def test_update_keeps_a_secret_sent_back_masked(
 
 
 def test_bad_input_is_a_clear_4xx(admin: httpx.Client, source: SourceRef) -> None:
-    bad_settings = create(admin, source, settings={"urls": []})
+    bad_settings = create(admin, source, settings={"urls": ["ftp://files.example.com/x"]})
     assert bad_settings.status_code == 422
     assert "urls" in bad_settings.text
     unknown_type = create(admin, source, type="carrier-pigeon")

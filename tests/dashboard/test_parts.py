@@ -3,7 +3,10 @@ settings form generated from a JSON Schema, the SVG charts, issue wording."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
+from pydantic import BaseModel
 
 from switchboard.dashboard.charts import Bar, bars, meter, nice_ceiling, sparkline
 from switchboard.dashboard.deps import Form
@@ -17,10 +20,15 @@ from switchboard.dashboard.settings_form import (
 from switchboard.dashboard.throttle import LoginThrottle
 from switchboard.destinations.service import MASK
 from switchboard.integrations.marketo import MarketoAdapter
-from switchboard.integrations.webhook import WebhookAdapter
+from switchboard.integrations.webhook import WebhookSettings
 from switchboard.users.passwords import WeakPassword, hash_password, verify_password
 
-WEBHOOK = WebhookAdapter.settings_model.model_json_schema()
+WEBHOOK = WebhookSettings.model_json_schema()
+
+
+class Choices(BaseModel):
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    batch_size: int = 1
 
 
 def test_passwords_are_salted_and_verified() -> None:
@@ -50,16 +58,21 @@ def test_the_throttle_blocks_after_too_many_failures_and_forgets_later() -> None
 def test_the_webhook_form_has_a_field_per_setting() -> None:
     fields = {f.key: f for f in fields_for(WEBHOOK)}
     assert fields["urls"].kind == "lines"
-    assert fields["urls"].required
+    assert not fields["urls"].required  # a mapping may give the URL instead
     assert fields["urls"].label == "Webhook URLs"
-    assert fields["method"].kind == "select"
-    assert fields["method"].options == ["POST", "PUT", "PATCH"]
-    assert fields["method"].value == "POST"
     assert fields["headers"].kind == "map"
     assert fields["shared_secret"].kind == "password"
     assert fields["shared_secret"].nullable
     assert fields["timeout_seconds"].kind == "number"
     assert fields["timeout_seconds"].maximum == 30
+    assert "method" not in fields and "batch_size" not in fields  # the mapping's now
+
+
+def test_choices_become_a_select_and_integers_an_integer_field() -> None:
+    fields = {f.key: f for f in fields_for(Choices.model_json_schema())}
+    assert fields["method"].kind == "select"
+    assert fields["method"].options == ["POST", "PUT", "PATCH"]
+    assert fields["method"].value == "POST"
     assert fields["batch_size"].kind == "integer"
 
 
@@ -76,27 +89,23 @@ def test_reading_the_form_back() -> None:
     form = Form(
         {
             "setting.urls": ["https://a.example/x\n\n https://b.example/y "],
-            "setting.method": ["PUT"],
             "setting.headers": ["Authorization = Bearer abc=def\n"],
             "setting.shared_secret": [""],
             "setting.timeout_seconds": ["2.5"],
-            "setting.batch_size": ["10"],
         }
     )
     created = read_settings(WEBHOOK, form, editing=False)
     assert created == {
         "urls": ["https://a.example/x", "https://b.example/y"],
-        "method": "PUT",
         "headers": {"Authorization": "Bearer abc=def"},
         "shared_secret": None,
         "timeout_seconds": 2.5,
-        "batch_size": 10,
     }
     # Editing: an empty secret keeps the stored one; ticking "remove" clears it.
     assert read_settings(WEBHOOK, form, editing=True)["shared_secret"] == MASK
     form.fields["clear.shared_secret"] = ["on"]  # type: ignore[index]
     assert read_settings(WEBHOOK, form, editing=True)["shared_secret"] is None
-    WebhookAdapter.settings_model.model_validate(created)
+    WebhookSettings.model_validate(created)
 
 
 def test_unreadable_fields_are_named() -> None:
@@ -104,14 +113,14 @@ def test_unreadable_fields_are_named() -> None:
         {
             "setting.urls": ["https://a.example"],
             "setting.headers": ["no equals"],
-            "setting.batch_size": ["lots"],
+            "setting.timeout_seconds": ["lots"],
         }
     )
     with pytest.raises(FormProblem) as caught:
         read_settings(WEBHOOK, form, editing=False)
     assert caught.value.errors == {
         "headers": "line 1 needs the form: name = value",
-        "batch_size": "must be a number",
+        "timeout_seconds": "must be a number",
     }
     errors = field_errors([{"loc": ["urls", 0], "msg": "Value error, must start with http://"}])
     assert errors == {"urls": "line 1: must start with http://"}
