@@ -329,3 +329,24 @@ def insights(
         trends=trends(session, destination_id, window, now=span.until),
         issues=_issues(session, span, totals, examples),
     )
+
+
+def by_mapping(
+    session: Session, destination_id: int, window: Window, now: datetime | None = None
+) -> list[tuple[int, str, int]]:
+    """(mapping id, status, deliveries) for the destination's deliveries last changed within
+    `window` (0: no mapping), so a destination with several actions shows each one's share.
+    Read from the deliveries themselves (the rollups do not know mappings), through the
+    (destination_id, updated_at) index."""
+    span = _span(destination_id, window, now)
+    rows = session.execute(
+        select(Delivery.mapping_id, Delivery.status, func.count())
+        .where(
+            Delivery.destination_id == destination_id,
+            Delivery.updated_at >= span.since,
+            Delivery.updated_at <= span.until,
+        )
+        .group_by(Delivery.mapping_id, Delivery.status)
+        .order_by(Delivery.mapping_id, Delivery.status)
+    )
+    return [(int(m), str(s), int(c)) for m, s, c in rows]

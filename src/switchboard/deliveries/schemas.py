@@ -41,6 +41,7 @@ class DeliveryOut(BaseModel):
     id: int
     event_id: int
     destination_id: int
+    mapping_id: int  # the destination mapping it ran (0: an adapter without mappings)
     status: str
     reason: str | None
     code: str | None
@@ -57,6 +58,7 @@ class DeliveryOut(BaseModel):
             id=d.id,
             event_id=d.event_id,
             destination_id=d.destination_id,
+            mapping_id=d.mapping_id,
             status=d.status,
             reason=d.reason,
             code=d.code,

@@ -28,7 +28,7 @@ from switchboard.dashboard.render import Pages, pages_of
 from switchboard.dashboard.views.sources import source_or_404
 from switchboard.deliveries.service import deliveries_of_event
 from switchboard.deliveries.status import Status
-from switchboard.destinations.models import Destination
+from switchboard.destinations.models import Destination, DestinationMapping
 from switchboard.events.models import Event, RejectedEvent
 from switchboard.sources.models import Source
 from switchboard.spec.calls import CALL_TYPES
@@ -183,15 +183,31 @@ def event_pane(
     if event is None or event.source_id != source_id:
         return HTMLResponse('<p class="muted">This event is no longer stored.</p>', status_code=404)
     names = {i: name for i, name in session.execute(select(Destination.id, Destination.name))}
+    found = deliveries_of_event(session, event_id)
+    # A kit destination's deliveries are one per mapping: each row names its mapping.
+    wanted = {d.mapping_id for d, _ in found if d.mapping_id}
+    mappings = {
+        row.id: f"{row.name} ({row.action})"
+        for row in session.execute(
+            select(DestinationMapping.id, DestinationMapping.name, DestinationMapping.action).where(
+                DestinationMapping.id.in_(wanted)
+            )
+        )
+    }
     trail = [
         {
             "delivery": delivery,
             "destination": names.get(delivery.destination_id, f"#{delivery.destination_id}"),
+            "mapping": (
+                mappings.get(delivery.mapping_id, f"mapping #{delivery.mapping_id} (deleted)")
+                if delivery.mapping_id
+                else None
+            ),
             "status_text": STATUS_TEXT.get(delivery.status, delivery.status),
             "pill": STATUS_PILL.get(delivery.status, "pill-off"),
             "attempts": attempts,
         }
-        for delivery, attempts in deliveries_of_event(session, event_id)
+        for delivery, attempts in found
     ]
     destinations = sorted(names.items(), key=lambda pair: pair[1].lower())
     html = pages_of(request).fragment(

@@ -7,7 +7,7 @@ same service call as the admin API and the CLI.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,10 +22,13 @@ from switchboard.deliveries import service as deliveries
 from switchboard.deliveries.schemas import Trends
 from switchboard.deliveries.status import Status
 from switchboard.deliveries.windows import Window, parse_window
+from switchboard.destinations.models import Destination
 from switchboard.jobs import defaults
 from switchboard.web.deps import DestinationsDep, JobsDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
+
+Row = dict[str, Any]
 
 WINDOW_LABELS: Final = {
     "10m": "10 minutes",
@@ -100,6 +103,7 @@ def delivery_page(
         request,
         "destinations/delivery.html",
         viewer,
+        mappings=_mapping_rows(destination, insights.by_mapping(session, destination_id, window)),
         destination=destination,
         adapter=adapter,
         tab="delivery",
@@ -111,6 +115,20 @@ def delivery_page(
         issues=issues,
         notice=replay_notice(queued),
     )
+
+
+def _mapping_rows(destination: Destination, counts: list[tuple[int, str, int]]) -> list[Row]:
+    """One row per mapping (in the destination's order, then deleted ones and unmatched
+    events): its deliveries by status now."""
+    rows: dict[int, Row] = {
+        m.id: {"name": m.name, "action": m.action, "counts": {}} for m in destination.mappings
+    }
+    for mapping_id, status, total in counts:
+        if mapping_id not in rows:
+            name = "No mapping" if mapping_id == 0 else f"Mapping #{mapping_id} (deleted)"
+            rows[mapping_id] = {"name": name, "action": "", "counts": {}}
+        rows[mapping_id]["counts"][status] = total
+    return [row for row in rows.values() if row["counts"] or row["action"]]
 
 
 @router.get("/destinations/{destination_id}/replay")

@@ -1,0 +1,77 @@
+"""A destination with two mappings, as an operator sees it: the event's delivery trail names
+the mapping of each delivery, and the event-delivery page counts each mapping's deliveries."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.conftest import ADMIN_TOKEN
+from tests.dashboard.conftest import Browserless
+from tests.fakes.sink import Sink
+from tests.inprocess import InProcessApp
+from tests.integrations.test_plugins import install_plugin
+
+
+def test_trail_and_event_delivery_show_each_mapping(
+    dash: InProcessApp, session_client: Browserless
+) -> None:
+    install_plugin()
+    admin = dash.client(headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
+    source = admin.post("/api/v1/sources", json={"name": "web"}).json()
+    with Sink() as sink:
+        dest = admin.post(
+            "/api/v1/destinations",
+            json={"name": "echo", "type": "echo", "settings": {"url": sink.url},
+                  "source_ids": [source["id"]]},
+        ).json()  # fmt: skip
+        base = f"/api/v1/destinations/{dest['id']}/mappings"
+        presets = admin.get(base).json()
+        assert [m["name"] for m in presets] == ["Track calls", "Identify calls"]
+        admin.post(
+            base,
+            json={"name": "Orders", "action": "post", "trigger": 'event = "Order Completed"',
+                  "mapping": {"body": {"id": {"@path": "$.properties.id"}}}},
+        ).raise_for_status()  # fmt: skip
+        batch = {
+            "writeKey": source["write_key"],
+            "batch": [
+                {
+                    "type": "track",
+                    "event": "Order Completed",
+                    "userId": "u",
+                    "properties": {"id": 7},
+                },
+                {"type": "page", "name": "Home", "userId": "u"},
+            ],
+        }
+        assert dash.client().post("/v1/batch", json=batch).status_code == 200
+        deadline = time.monotonic() + 20
+        while len(sink.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sink.requests) == 2  # Track calls and Orders; the page matched nothing
+
+    events = admin.get("/api/v1/events", params={"source_id": source["id"]}).json()["data"]
+    order = next(e for e in events if e["type"] == "track")
+    pane = session_client.http.get(f"/sources/{source['id']}/debugger/events/{order['id']}")
+    assert pane.status_code == 200
+    assert re.findall(r'data-testid="trail-mapping">([^<]+)<', pane.text) == [
+        "Track calls (post)",
+        "Orders (post)",
+    ]
+    page = session_client.http.get(f"/destinations/{dest['id']}/delivery")
+    assert page.status_code == 200
+    table = page.text.split('data-testid="by-mapping"', 1)[1].split("</table>", 1)[0]
+    rows = [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    assert [row for row in rows if row] == [
+        ["Track calls", "post", "1", "0", "0", "0"],
+        ["Identify calls", "post", "0", "0", "0", "0"],
+        ["Orders", "post", "1", "0", "0", "0"],
+        ["No mapping", "", "0", "0", "0", "1"],
+    ]
