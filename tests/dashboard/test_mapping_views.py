@@ -1,13 +1,18 @@
 """A destination with two mappings, as an operator sees it: the event's delivery trail names
-the mapping of each delivery, and the event-delivery page counts each mapping's deliveries."""
+the mapping of each delivery, and the event-delivery page counts each mapping's deliveries.
+And the admin API's connection test, against a fake vendor on loopback."""
 
 from __future__ import annotations
 
 import re
 import time
+from typing import Any
+
+import httpx
 
 from tests.conftest import ADMIN_TOKEN
 from tests.dashboard.conftest import Browserless
+from tests.fakes.ga4 import API_SECRET, MEASUREMENT_ID, FakeGa4
 from tests.fakes.sink import Sink
 from tests.inprocess import InProcessApp
 from tests.integrations.test_plugins import install_plugin
@@ -75,3 +80,35 @@ def test_trail_and_event_delivery_show_each_mapping(
         ["Orders", "post", "1", "0", "0", "0"],
         ["No mapping", "", "0", "0", "0", "1"],
     ]
+
+
+def test_test_connection_runs_the_destination_types_check(dash: InProcessApp) -> None:
+    admin = dash.client(headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
+    source = admin.post("/api/v1/sources", json={"name": "web"}).json()
+
+    def create(**body: Any) -> httpx.Response:
+        return admin.post("/api/v1/destinations", json={"source_ids": [source["id"]], **body})
+
+    with FakeGa4() as ga4:
+        settings = {"measurement_id": MEASUREMENT_ID, "api_secret": API_SECRET, "base_url": ga4.url}
+        made = create(name="ga4", type="ga4", settings=settings)
+        assert made.status_code == 201, made.text
+        good = made.json()
+        wrong = {**settings, "api_secret": "not-the-secret"}
+        bad = create(name="ga4-bad", type="ga4", settings=wrong).json()
+
+        passed = admin.post(f"/api/v1/destinations/{good['id']}/test-connection")
+        failed = admin.post(f"/api/v1/destinations/{bad['id']}/test-connection")
+    assert passed.status_code == 200, passed.text
+    assert passed.json()["ok"] is True
+    assert [e["url"].split("?")[0] for e in passed.json()["exchanges"]] == [
+        f"{ga4.url}/debug/mp/collect"
+    ]
+    assert failed.status_code == 200
+    answer = failed.json()
+    assert (answer["ok"], answer["code"]) == (False, "invalid_authentication")
+    assert "not-the-secret" not in failed.text
+    webhook = create(name="hook2", type="webhook", settings={"urls": ["https://a.example/x"]})
+    none = admin.post(f"/api/v1/destinations/{webhook.json()['id']}/test-connection")
+    assert none.status_code == 400
+    assert "no connection test" in none.text

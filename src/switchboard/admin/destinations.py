@@ -23,6 +23,8 @@ from switchboard.destinations.schemas import (
 )
 from switchboard.destinations.service import DestinationError, DestinationInput, DestinationService
 from switchboard.integrations.base import SendContext
+from switchboard.integrations.kit.adapter import KitAdapter
+from switchboard.integrations.kit.errors import KitError
 from switchboard.integrations.registry import describe
 from switchboard.jobs import defaults
 from switchboard.jobs.tester import run_test
@@ -198,3 +200,30 @@ def delivery_stats(
     elif since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     return deliveries.delivery_stats(session, destination_id, since)
+
+
+@router.post("/destinations/{destination_id}/test-connection")
+def test_connection(destination_id: int, service: DestinationsDep, jobs: JobsDep) -> dict[str, Any]:
+    """Check the stored settings against the vendor (the destination type's connection test,
+    for instance GA4's validation server): `{"ok": true}`, or `{"ok": false, "code", "reason"}`
+    with the kit's outcome, secrets hidden, and every exchange. Nothing is stored."""
+    destination = _found(service, destination_id)
+    try:
+        adapter = service.adapter(destination.type)
+        settings = service.settings_of(destination)
+    except (DestinationError, SecretKeyMissing) as exc:
+        raise _fail(exc) from None
+    if not isinstance(adapter, KitAdapter) or adapter.destination.test_connection is None:
+        raise HTTPException(
+            status_code=400,
+            detail=f"{adapter.display_name} destinations have no connection test",
+        )
+    ctx = adapter.context(settings, jobs.http)
+    answer: dict[str, Any] = {"ok": True}
+    try:
+        adapter.destination.test_connection(ctx, settings)
+    except KitError as exc:
+        outcome = exc.outcome
+        answer = {"ok": False, "code": outcome.code, "reason": outcome.reason}
+    answer["exchanges"] = [e.as_dict() for e in ctx.take_exchanges()]
+    return answer
