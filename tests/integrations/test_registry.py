@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from switchboard.integrations.base import Adapter
 from switchboard.integrations.kit.adapter import KitAdapter
+from switchboard.integrations.kit.definition import Destination
 from switchboard.integrations.registry import (
     BUILTIN_ADAPTERS,
     BUILTIN_DESTINATIONS,
@@ -22,7 +23,8 @@ from switchboard.integrations.webhook import DESTINATION as WEBHOOK
 from switchboard.spec.calls import CALL_TYPES
 from tests.integrations.plugin_samples import SampleAdapter
 
-#: The built-ins' types in their listed order; plugins come after them.
+#: The built-ins' types in their listed order (adapters, then kit destinations); plugins come
+#: after them.
 BUILTIN_TYPES = [cls.type for cls in BUILTIN_ADAPTERS] + [d.type for d in BUILTIN_DESTINATIONS]
 
 
@@ -41,10 +43,22 @@ def test_every_builtin_adapter_is_well_formed(cls: type[Adapter]) -> None:
         assert field.get("description"), f"{cls.type}.{name} has no description"
 
 
+@pytest.mark.parametrize("destination", BUILTIN_DESTINATIONS, ids=lambda d: d.type)
+def test_every_builtin_destination_has_labelled_settings(
+    destination: Destination[BaseModel],
+) -> None:
+    schema = destination.settings_model.model_json_schema()
+    for name, field in schema["properties"].items():
+        assert field.get("title"), f"{destination.type}.{name} has no title"
+        assert field.get("description"), f"{destination.type}.{name} has no description"
+
+
 def test_builtin_types_are_unique() -> None:
-    types = [cls.type for cls in BUILTIN_ADAPTERS]
+    types = BUILTIN_TYPES
     assert len(types) == len(set(types))
-    names = [cls.display_name for cls in BUILTIN_ADAPTERS]
+    names = [cls.display_name for cls in BUILTIN_ADAPTERS] + [
+        d.display_name for d in BUILTIN_DESTINATIONS
+    ]
     assert len(names) == len(set(names))
 
 

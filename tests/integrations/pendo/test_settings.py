@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from switchboard.integrations.pendo import PendoAdapter, PendoSettings
-from switchboard.integrations.registry import describe
+from switchboard.integrations.kit.adapter import KitAdapter
+from switchboard.integrations.pendo import DESTINATION, PendoSettings
+from switchboard.integrations.registry import describe, load_adapters
 
 
 def error_of(**values: Any) -> str:
@@ -19,7 +20,7 @@ def error_of(**values: Any) -> str:
 
 def test_defaults() -> None:
     value = PendoSettings.model_validate({"integration_key": "k"})
-    assert (value.region, value.metadata_group, value.api_base_url) == ("us", "agent", None)
+    assert (value.region, value.api_base_url) == ("us", None)
     assert (value.track_event_secret, value.timeout_seconds) == (None, 10.0)
     assert value.base_url == "https://app.pendo.io"
 
@@ -44,7 +45,8 @@ def test_secrets_are_masked_when_dumped() -> None:
         ({}, "give the integration key (identify, group), the Track Event Shared Secret"),
         ({"integration_key": ""}, "at least 1"),
         ({"integration_key": "k", "region": "jp"}, "'us' or 'eu'"),
-        ({"integration_key": "k", "metadata_group": "salesforce"}, "'agent' or 'custom'"),
+        # Where metadata goes is a field of the mappings now (`legacy.py` moves it there).
+        ({"integration_key": "k", "metadata_group": "agent"}, "Extra inputs are not permitted"),
         ({"integration_key": "k", "api_base_url": "ftp://x"}, "must be an http(s) URL"),
         ({"integration_key": "k", "api_base_url": "https://x/?a=1"}, "without spaces, query"),
         ({"integration_key": "k", "timeout_seconds": 0}, "greater than or equal to 0.1"),
@@ -55,11 +57,23 @@ def test_refused(values: dict[str, Any], message: str) -> None:
     assert message in error_of(**values)
 
 
-def test_the_form_shows_secrets_as_passwords() -> None:
-    described = describe(PendoAdapter)
-    assert described["type"] == "pendo"
-    assert described["display_name"] == "Pendo"
-    assert described["supported_calls"] == ["group", "identify", "track"]
+def test_the_eu_region_uses_the_eu_host() -> None:
+    settings = PendoSettings.model_validate({"integration_key": "k", "region": "eu"})
+    assert settings.base_url == "https://app.eu.pendo.io"
+
+
+def test_registered_under_its_type_and_name_with_secrets_shown_as_passwords() -> None:
+    adapter = load_adapters(plugins=[])["pendo"]
+    assert isinstance(adapter, KitAdapter) and adapter.destination is DESTINATION
+    described = describe(adapter)
+    assert (described["type"], described["display_name"]) == ("pendo", "Pendo")
+    assert [a["id"] for a in described["actions"]] == [
+        "identify_visitor",
+        "group_account",
+        "send_track_event",
+    ]
+    assert [p["action"] for p in described["presets"]] == [a["id"] for a in described["actions"]]
     properties = described["settings_schema"]["properties"]
+    assert "metadata_group" not in properties
     for name in ("integration_key", "track_event_secret"):
         assert {"format": "password"}.items() <= properties[name]["anyOf"][0].items()

@@ -1,31 +1,30 @@
-"""Pendo's answers as outcomes: `http.describe`, plus what Pendo says beyond the status.
+"""Pendo's answers, read beyond the status, as the kit's errors.
 
-delivered   2xx (for metadata, unless the body counts failed records)
-temporary   409 (Pendo: an operation on the same records is in progress), timeouts,
-            connection errors
-http        every other status, for the retry policy (408, 423, 429, 5xx but 501 retry;
-            400, 401, 403, 404, 422 fail); 401 and 403 name the credential to check
-permanent   rejected   a metadata answer of 200 that reports failed records
+2xx           delivered, unless a metadata answer counts failed records:
+              PayloadInvalid, code `rejected`
+409           Retryable, code `http_409`: Pendo says an operation on the same records is
+              in progress, so it passes whatever the destination's retry policy says
+401, 403      HTTPFailure naming the credential to check
+anything else HTTPFailure as `http.describe` made it (the retry policy judges 408, 429,
+              5xx, 400 ...), as do timeouts, refused connections and a full budget
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import httpx
 import orjson
 
-from switchboard.integrations.base import Outcome, OutcomeKind
-from switchboard.integrations.http import (
-    Sent,
-    body_excerpt,
-    describe,
-    parse_retry_after,
-    status_line,
-)
-from switchboard.integrations.pendo.mapping import Credential
+from switchboard.integrations.base import OutcomeKind
+from switchboard.integrations.http import body_excerpt, parse_retry_after, status_line
+from switchboard.integrations.kit.context import Reply
+from switchboard.integrations.kit.errors import HTTPFailure, PayloadInvalid, Retryable
+
+#: Which secret authenticates a request: the integration key (metadata API) or the Track
+#: Event Shared Secret (Track Events API).
+Credential = Literal["integration_key", "track_event_secret"]
 
 #: Pendo answers 409 while another write to the same records is under way: it passes.
 CONFLICT: Final = 409
@@ -37,23 +36,23 @@ _CREDENTIAL_HINTS: Final[dict[Credential, str]] = {
 }
 
 
-def outcome_of(sent: Sent, credential: Credential, secrets: Sequence[str]) -> Outcome:
-    """The outcome of one request to Pendo."""
-    response = sent.response
+def check_answer(reply: Reply, credential: Credential, secrets: Sequence[str]) -> None:
+    """Returns when Pendo took the request `reply` answers; raises the kit's error otherwise
+    (see the module's docstring). `secrets` are kept out of the reasons."""
+    response = reply.response
     if response is not None and response.status_code == CONFLICT:
         reason = _with_excerpt(status_line(CONFLICT), response, secrets)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return Outcome.temporary(reason, f"http_{CONFLICT}", retry_after)
-    outcome = describe(response, sent.failure, secrets=secrets)
-    if response is None:
-        return outcome
-    if outcome.kind is OutcomeKind.HTTP and response.status_code in (401, 403):
-        return replace(outcome, reason=f"{outcome.reason} ({_CREDENTIAL_HINTS[credential]})")
-    if outcome.kind is OutcomeKind.DELIVERED and credential == "integration_key":
+        raise Retryable(reason, code=f"http_{CONFLICT}", retry_after=retry_after)
+    if not reply.ok:
+        failure = HTTPFailure(reply.outcome)
+        if reply.outcome.kind is OutcomeKind.HTTP and reply.status in (401, 403):
+            raise failure.with_reason(f"{failure.message} ({_CREDENTIAL_HINTS[credential]})")
+        raise failure
+    if response is not None and credential == "integration_key":
         refusal = _metadata_refusal(response, secrets)
         if refusal is not None:
-            return Outcome.permanent(f"Pendo did not update the record: {refusal}", "rejected")
-    return outcome
+            raise PayloadInvalid(f"Pendo did not update the record: {refusal}", code="rejected")
 
 
 def _metadata_refusal(response: httpx.Response, secrets: Sequence[str]) -> str | None:

@@ -1,4 +1,9 @@
-"""Settings of a Pendo destination; the titles and descriptions are the form's labels and help."""
+"""Settings of a Pendo destination; the titles and descriptions are the form's labels and help.
+
+Only what every action shares lives here: the credentials, where Pendo is, the timeout and
+the optional limits. Where metadata is written (the metadata group) is a field of the
+identify and group mappings.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from switchboard.integrations.pendo.endpoints import APP_HOSTS, MetadataGroup, Region
+from switchboard.integrations.pendo.endpoints import APP_HOSTS, Region
 from switchboard.integrations.urls import base_url_check
 
 BaseUrl = Annotated[
@@ -50,14 +55,6 @@ class PendoSettings(BaseModel):
         title="Region",
         description="Where your Pendo subscription lives: us (app.pendo.io) or eu "
         "(app.eu.pendo.io).",
-    )
-    metadata_group: MetadataGroup = Field(
-        default="agent",
-        title="Metadata group",
-        description=(
-            "Where traits are written. agent: like metadata from the install script, any field "
-            "name. custom: only fields already added on Pendo's Data Mappings page."
-        ),
     )
     api_base_url: BaseUrl | None = Field(
         default=None,
