@@ -25,7 +25,7 @@ from switchboard.integrations.kit.adapter import KitAdapter
 from switchboard.integrations.kit.definition import Destination
 from switchboard.integrations.marketo import MarketoAdapter
 from switchboard.integrations.pendo import PendoAdapter
-from switchboard.integrations.sfmc import SFMCAdapter
+from switchboard.integrations.sfmc import DESTINATION as SFMC
 from switchboard.integrations.webhook import WebhookAdapter
 from switchboard.spec.calls import CALL_TYPES
 
@@ -34,13 +34,12 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
 #: Built-in destinations on the kit.
-BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = ()
+BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = (SFMC,)
 
 #: Built-in adapters written before the kit.
 BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (
     WebhookAdapter,
     PendoAdapter,
-    SFMCAdapter,
     MarketoAdapter,
 )
 
