@@ -26,7 +26,7 @@ from switchboard.integrations.kit.adapter import KitAdapter
 from switchboard.integrations.kit.definition import Destination
 from switchboard.integrations.marketo import MarketoAdapter
 from switchboard.integrations.pendo import DESTINATION as PENDO
-from switchboard.integrations.sfmc import SFMCAdapter
+from switchboard.integrations.sfmc import DESTINATION as SFMC
 from switchboard.integrations.webhook import DESTINATION as WEBHOOK
 from switchboard.spec.calls import CALL_TYPES
 
@@ -35,11 +35,10 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
 #: Built-in destinations on the kit.
-BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = (WEBHOOK, PENDO, GA4)
+BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = (WEBHOOK, PENDO, SFMC, GA4)
 
 #: Built-in adapters written before the kit.
 BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (
-    SFMCAdapter,
     MarketoAdapter,
 )
 

@@ -1,6 +1,6 @@
-"""The Salesforce Marketing Cloud destination: journey entry events and data-extension rows."""
+"""The Salesforce Marketing Cloud destination: journey entries and data-extension rows."""
 
-from switchboard.integrations.sfmc.adapter import SFMCAdapter
+from switchboard.integrations.sfmc.destination import DESTINATION
 from switchboard.integrations.sfmc.settings import SFMCSettings
 
-__all__ = ["SFMCAdapter", "SFMCSettings"]
+__all__ = ["DESTINATION", "SFMCSettings"]

@@ -1,174 +1,132 @@
-"""Access tokens: fetched with the client credentials, cached until shortly before they expire.
+"""Access tokens: fetched with the client credentials, shared through the kit's token cache.
 
 Marketing Cloud asks for about one token request per 20 minutes per client, so a token is
-shared by every send of an adapter instance (one per process) with the same auth host, client
-id and account id. Only one thread fetches a given token at a time; the others wait for it.
+cached (`ctx.tokens`, one cache per process) under the auth host, the client id, a hash of the
+secret and the account id: destinations with the same credentials share it. The answer's
+`rest_instance_url` is the REST base every other request goes to; it is kept with the token.
 
-A token answer is described like any other, except that the token endpoint refusing the
-credentials (400, 401, 403) is permanent with the code `auth_failed`, and a 2xx without a usable
-`access_token` temporary with the code `invalid_token_response`.
+The token request goes through the send's context like any other (recorded, redacted, within
+the tenant's budget). When there is no token, the rest of the send is not sent:
+
+    400, 401, 403                permanent  auth_failed             the credentials were refused
+    2xx without `access_token`   temporary  invalid_token_response
+    2xx without a usable REST    permanent  invalid_token_response  a non-standard auth host
+    base                                                            and no rest_instance_url
+    anything else                as `http.describe` says, the reason prefixed "token request
+                                 failed: "
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, Final
+from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-import orjson
-
-from switchboard import __version__
-from switchboard.integrations.base import Exchange, Outcome, OutcomeKind
-from switchboard.integrations.http import body_excerpt, describe, redact_text, request
+from switchboard.integrations.http import body_excerpt
+from switchboard.integrations.kit.context import ActionContext
+from switchboard.integrations.kit.errors import (
+    HTTPFailure,
+    InvalidAuthentication,
+    KitError,
+    UnexpectedResponse,
+)
+from switchboard.integrations.kit.oauth import REFUSED, Token, TokenKey, lifetime, token_key
 from switchboard.integrations.sfmc.endpoints import (
     AUTH_HOST_PART,
     DEFAULT_TOKEN_SECONDS,
     REST_HOST_PART,
     TOKEN_PATH,
-    TOKEN_SAFETY_MARGIN_SECONDS,
 )
 from switchboard.integrations.sfmc.settings import SFMCSettings
 
-USER_AGENT: Final = f"Switchboard/{__version__}"
-
-#: Statuses with which the token endpoint refuses the credentials themselves.
-_REFUSED: Final = frozenset({400, 401, 403})
-
-CacheKey = tuple[str, str, str]
+#: Where a token's REST base is kept in `Token.extra` (without a trailing slash).
+REST_BASE = "rest_instance_url"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    access_token: str
-    rest_base: str  # without a trailing slash
-    expires_at: float  # on the cache's clock
+class CredentialsRefused(InvalidAuthentication):
+    """The token endpoint refused the client id, client secret or account id."""
+
+    hint = "check the client id, client secret and account id"
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A token, or the outcome that stands for not having one; and the token request's
-    exchange when one was made (None when the cache answered)."""
+class NoRestBase(InvalidAuthentication):
+    """The token answer names no REST base, and none follows from the auth host."""
 
-    token: Token | None
-    outcome: Outcome | None
-    exchange: Exchange | None
+    hint = "check the authentication base URI"
 
 
-def cache_key(settings: SFMCSettings) -> CacheKey:
-    return (settings.auth_base_url, settings.client_id, settings.account_id or "")
+def key_of(settings: SFMCSettings) -> TokenKey:
+    """What the token of `settings` is cached by."""
+    return token_key(
+        settings.auth_base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        settings.account_id or "",
+    )
 
 
-class TokenCache:
-    """Tokens by (auth base URL, client id, account id); safe to share between threads."""
+def access(ctx: ActionContext, settings: SFMCSettings) -> Token:
+    """The token for `settings`, cached or fetched now; hidden from every exchange of the send.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._tokens: dict[CacheKey, Token] = {}
-        self._fetching: dict[CacheKey, threading.Lock] = {}
-
-    def get(self, settings: SFMCSettings, http: httpx.Client) -> Fetched:
-        """The cached token when it is still good, else a new one from the token endpoint."""
-        key = cache_key(settings)
-        with self._lock:
-            cached = self._valid(key)
-            if cached is not None:
-                return Fetched(cached, None, None)
-            fetching = self._fetching.setdefault(key, threading.Lock())
-        with fetching:
-            with self._lock:
-                cached = self._valid(key)
-            if cached is not None:
-                return Fetched(cached, None, None)
-            fetched = fetch_token(settings, http, self._clock())
-            if fetched.token is not None:
-                with self._lock:
-                    self._tokens[key] = fetched.token
-            return fetched
-
-    def peek(self, settings: SFMCSettings) -> Token | None:
-        """The cached token when it is still good; never fetches."""
-        with self._lock:
-            return self._valid(cache_key(settings))
-
-    def invalidate(self, settings: SFMCSettings, token: Token) -> None:
-        """Forget `token` (refused by the REST API); a newer one another thread got stays."""
-        key = cache_key(settings)
-        with self._lock:
-            if self._tokens.get(key) == token:
-                del self._tokens[key]
-
-    def _valid(self, key: CacheKey) -> Token | None:
-        token = self._tokens.get(key)
-        if token is not None and token.expires_at > self._clock():
-            return token
-        return None
+    Raises the error that stands for having no token, and then the rest of the send is not
+    sent: every later request gets the same outcome without a request."""
+    token, _ = ctx.tokens.get(key_of(settings), lambda: _fetch(ctx, settings))
+    ctx.add_secret(token.access_token)
+    return token
 
 
-def fetch_token(settings: SFMCSettings, http: httpx.Client, now: float) -> Fetched:
-    """Ask the token endpoint for a token; never raises for what the network or it does."""
-    secret = settings.client_secret.get_secret_value()
-    body: dict[str, str] = {
+def rest_base(token: Token) -> str:
+    base = token.extra.get(REST_BASE)
+    assert isinstance(base, str), "tokens are cached with their REST base"
+    return base
+
+
+def _fetch(ctx: ActionContext, settings: SFMCSettings) -> Token:
+    try:
+        return _request_token(ctx, settings)
+    except KitError as exc:
+        ctx.stop(exc.outcome)
+        raise
+
+
+def _request_token(ctx: ActionContext, settings: SFMCSettings) -> Token:
+    body = {
         "grant_type": "client_credentials",
         "client_id": settings.client_id,
-        "client_secret": secret,
+        "client_secret": settings.client_secret.get_secret_value(),
     }
     if settings.account_id:
         body["account_id"] = settings.account_id
-    sent = request(
-        http,
-        "POST",
-        settings.auth_base_url + TOKEN_PATH,
-        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
-        content=orjson.dumps(body),
-        timeout=settings.timeout_seconds,
-        secrets=[secret],
-    )
-    exchange = sent.exchange
-    outcome = describe(sent.response, sent.failure, secrets=[secret])
-    if outcome.kind is not OutcomeKind.DELIVERED or sent.response is None:
-        reason = f"token request failed: {outcome.reason}"
-        if sent.response is not None and sent.response.status_code in _REFUSED:
-            reason += " (check the client id, client secret and account id)"
-            return Fetched(None, Outcome.permanent(reason, "auth_failed"), exchange)
-        return Fetched(None, replace(outcome, reason=reason), exchange)
+    reply = ctx.request("POST", settings.auth_base_url + TOKEN_PATH, json=body, throw=False)
+    if reply.exchange is None:
+        # Not sent: the send was already stopped, or the budget had no room.
+        raise HTTPFailure(reply.outcome)
+    if not reply.ok or reply.response is None:
+        reason = f"token request failed: {reply.outcome.reason}"
+        if reply.status in REFUSED:
+            raise CredentialsRefused(reason, code="auth_failed")
+        raise HTTPFailure(replace(reply.outcome, reason=reason))
 
-    try:
-        answer: Any = orjson.loads(sent.response.content)
-    except orjson.JSONDecodeError:
-        answer = None
+    answer: Any = reply.json()
     access_token = answer.get("access_token") if isinstance(answer, dict) else None
     if not isinstance(access_token, str) or not access_token:
-        excerpt = body_excerpt(sent.response.content, [secret]) or "an empty body"
-        reason = f"the token answer has no access_token: {excerpt}"
-        return Fetched(None, Outcome.temporary(reason, "invalid_token_response"), exchange)
-    exchange = _hide(exchange, access_token)
+        excerpt = body_excerpt(reply.response.content, ctx.secrets) or "an empty body"
+        raise UnexpectedResponse(
+            f"the token answer has no access_token: {excerpt}", code="invalid_token_response"
+        )
+    ctx.add_secret(access_token)
     assert isinstance(answer, dict)
-    rest_base = _rest_base(answer.get("rest_instance_url"), settings.auth_base_url)
-    if rest_base is None:
-        reason = "the token answer names no usable rest_instance_url"
-        return Fetched(None, Outcome.permanent(reason, "invalid_token_response"), exchange)
-    lifetime = _lifetime(answer.get("expires_in"))
-    return Fetched(Token(access_token, rest_base, now + lifetime), None, exchange)
-
-
-def _hide(exchange: Exchange, token: str) -> Exchange:
-    """The exchange with the new access token hidden from the recorded answer."""
-    return replace(
-        exchange,
-        response_body=(
-            redact_text(exchange.response_body, [token])
-            if exchange.response_body is not None
-            else None
-        ),
-        response_headers={
-            name: redact_text(value, [token]) for name, value in exchange.response_headers.items()
-        },
-    )
+    base = _rest_base(answer.get("rest_instance_url"), settings.auth_base_url)
+    if base is None:
+        raise NoRestBase(
+            "the token answer names no usable rest_instance_url", code="invalid_token_response"
+        )
+    expires_in = answer.get("expires_in")
+    if not _positive(expires_in):
+        expires_in = DEFAULT_TOKEN_SECONDS
+    extra = {k: v for k, v in answer.items() if k != "access_token"}
+    extra[REST_BASE] = base
+    return Token(access_token, ctx.tokens.clock() + lifetime(expires_in), extra)
 
 
 def _rest_base(value: object, auth_base_url: str) -> str | None:
@@ -184,12 +142,5 @@ def _rest_base(value: object, auth_base_url: str) -> str | None:
     return None
 
 
-def _lifetime(expires_in: object) -> float:
-    """How long to keep the token: `expires_in` less the safety margin; half of a lifetime too
-    short for the margin."""
-    seconds = DEFAULT_TOKEN_SECONDS
-    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
-        seconds = float(expires_in)
-    if seconds > 2 * TOKEN_SAFETY_MARGIN_SECONDS:
-        return seconds - TOKEN_SAFETY_MARGIN_SECONDS
-    return seconds / 2
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0

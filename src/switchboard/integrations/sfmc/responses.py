@@ -1,14 +1,14 @@
-"""Marketing Cloud's answers as outcomes: `http.describe`, plus what its bodies say.
+"""Marketing Cloud's answers, read: `http.describe`, plus what its bodies say, as kit errors.
 
 delivered   2xx, unless the body reports `operationStatus: "FAIL"`
 temporary   timeouts, connection errors; and a 400 with errorcode 10006 "Unable to save rows
             for data extension" without details (Marketing Cloud reports transient trouble
-            saving rows this way)
+            saving rows this way): `Retryable`, code `http_400`
 http        every other status, for the retry policy (408, 423, 429, 5xx but 501 retry, after
             `Retry-After` or the body's `retryAfter`; 400 and the rest fail); 401 here is after
-            one token refresh
-permanent   rejected    a 2xx whose body reports `operationStatus: "FAIL"`
-            auth_failed the token endpoint refused the client id, secret or account id (`auth`)
+            one token refresh: `HTTPFailure`, code `http_<status>`
+permanent   a 2xx whose body reports `operationStatus: "FAIL"`: `PayloadInvalid`, code
+            `rejected`, quoting its `resultMessages`
 
 The reason of an error answer quotes Marketing Cloud's error JSON
 (`{"message", "errorcode", "documentation", "additionalErrors"}`) when the body is one.
@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-import httpx
-import orjson
-
-from switchboard.integrations.base import Outcome, OutcomeKind
-from switchboard.integrations.http import Sent, body_excerpt, describe, status_line
+from switchboard.integrations.base import Outcome
+from switchboard.integrations.http import body_excerpt, status_line
+from switchboard.integrations.kit.context import Reply
+from switchboard.integrations.kit.errors import HTTPFailure, PayloadInvalid, Retryable
 
 #: Marketing Cloud's aggregate error; its rows-not-saved variant without details is transient.
 AGGREGATE_ERROR: Final = 10006
@@ -37,39 +36,31 @@ _HINTS: Final = {
 }
 
 
-def outcome_of(sent: Sent, secrets: Sequence[str]) -> Outcome:
-    """The outcome of one request to the REST API."""
-    response = sent.response
-    outcome = describe(response, sent.failure, secrets=secrets)
+def check(reply: Reply, secrets: Sequence[str]) -> None:
+    """Return when Marketing Cloud took the request; raise the kit error its answer means."""
+    response = reply.response
     if response is None:
-        return outcome
-    answer = _json(response)
-    status = response.status_code
-    if outcome.kind is OutcomeKind.DELIVERED:
+        raise HTTPFailure(reply.outcome)
+    answer = reply.json()
+    if reply.ok:
         refusal = _failed_operation(answer)
         if refusal is None:
-            return outcome
+            return
         detail = body_excerpt(refusal.encode(), secrets)
-        return Outcome.permanent(f"Marketing Cloud reported a failure: {detail}", "rejected")
+        raise PayloadInvalid(f"Marketing Cloud reported a failure: {detail}", code="rejected")
+    status = response.status_code
     error = _error_detail(answer)
-    reason = outcome.reason
+    reason = reply.outcome.reason
     if error is not None:
         reason = f"{status_line(status)}: {body_excerpt(error.encode(), secrets)}"
     if status in _HINTS:
         reason = f"{reason} ({_HINTS[status]})"
     if _is_transient_rows_error(status, answer):
-        return Outcome.temporary(reason, outcome.code)
-    retry_after = outcome.retry_after
+        raise Retryable(reason, code=reply.outcome.code)
+    retry_after = reply.outcome.retry_after
     if retry_after is None and isinstance(answer, dict):
         retry_after = _seconds(answer.get("retryAfter"))
-    return Outcome.http(status, reason, retry_after)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return None
+    raise HTTPFailure(Outcome.http(status, reason, retry_after))
 
 
 def _failed_operation(answer: Any) -> str | None:

@@ -1,4 +1,6 @@
-"""Settings of a Marketing Cloud destination; titles and descriptions are the form's labels."""
+"""Settings of a Marketing Cloud destination: the API integration's credentials and the tenant's
+limits. What is sent where is the mappings' (the actions' fields); titles and descriptions are
+the form's labels."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from pydantic import (
     Field,
     SecretStr,
     StringConstraints,
-    model_validator,
 )
 
 from switchboard.integrations.sfmc.endpoints import MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND
@@ -49,40 +50,6 @@ class SFMCSettings(BaseModel):
         title="Account ID (MID)",
         description="The business unit's MID, when the package serves several business units.",
     )
-    identify_event_definition_key: Name | None = Field(
-        default=None,
-        title="identify: event definition key",
-        description=(
-            "The Event Definition Key of a journey's API Event entry source. Each identify "
-            "enters the journey with the userId as Contact Key."
-        ),
-    )
-    identify_data_extension_key: Name | None = Field(
-        default=None,
-        title="identify: data extension external key",
-        description="Each identify upserts a row, keyed by the userId, into this data extension.",
-    )
-    data_extension_key_field: Name = Field(
-        default="ContactKey",
-        title="identify: data extension primary key column",
-        description="The data extension's primary-key column that holds the userId.",
-    )
-    trait_mapping: dict[Name, Name] = Field(
-        default_factory=dict,
-        title="identify: traits → fields",
-        description=(
-            "Trait (a dotted path such as company.industry) → event or data extension field. "
-            "Empty: every top-level trait that is not an object, under its own name."
-        ),
-    )
-    track_events: dict[Name, Name] = Field(
-        default_factory=dict,
-        title="track: events → event definition keys",
-        description=(
-            "Event name → Event Definition Key. A mapped track call enters that journey, with "
-            "the event's top-level properties as its data; other track calls fail."
-        ),
-    )
     timeout_seconds: float = Field(
         default=10.0,
         ge=0.1,
@@ -108,16 +75,3 @@ class SFMCSettings(BaseModel):
         title="Limit: concurrent requests",
         description="The most requests in flight to this tenant at once, by every worker together.",
     )
-
-    @model_validator(mode="after")
-    def _has_something_to_do(self) -> SFMCSettings:
-        if not (
-            self.identify_event_definition_key
-            or self.identify_data_extension_key
-            or self.track_events
-        ):
-            raise ValueError(
-                "set an identify event definition key, an identify data extension key, or a "
-                "track event mapping"
-            )
-        return self
