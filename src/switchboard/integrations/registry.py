@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from switchboard.integrations.base import Adapter
 from switchboard.integrations.kit.adapter import KitAdapter
 from switchboard.integrations.kit.definition import Destination
-from switchboard.integrations.marketo import MarketoAdapter
+from switchboard.integrations.marketo import DESTINATION as MARKETO
 from switchboard.integrations.pendo import PendoAdapter
 from switchboard.integrations.sfmc import SFMCAdapter
 from switchboard.integrations.webhook import WebhookAdapter
@@ -34,14 +34,13 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
 #: Built-in destinations on the kit.
-BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = ()
+BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = (MARKETO,)
 
 #: Built-in adapters written before the kit.
 BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (
     WebhookAdapter,
     PendoAdapter,
     SFMCAdapter,
-    MarketoAdapter,
 )
 
 
