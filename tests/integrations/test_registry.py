@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from switchboard.integrations.base import Adapter
 from switchboard.integrations.registry import (
     BUILTIN_ADAPTERS,
+    BUILTIN_DESTINATIONS,
     ENTRY_POINT_GROUP,
     describe,
     load_adapters,
@@ -21,7 +22,7 @@ from switchboard.spec.calls import CALL_TYPES
 from tests.integrations.plugin_samples import SampleAdapter
 
 #: The built-ins' types in their listed order; plugins come after them.
-BUILTIN_TYPES = [cls.type for cls in BUILTIN_ADAPTERS]
+BUILTIN_TYPES = [cls.type for cls in BUILTIN_ADAPTERS] + [d.type for d in BUILTIN_DESTINATIONS]
 
 
 def plugin(name: str, target: str) -> EntryPoint:
