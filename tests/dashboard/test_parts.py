@@ -19,7 +19,7 @@ from switchboard.dashboard.settings_form import (
 )
 from switchboard.dashboard.throttle import LoginThrottle
 from switchboard.destinations.service import MASK
-from switchboard.integrations.marketo import MarketoAdapter
+from switchboard.integrations.marketo import MarketoSettings
 from switchboard.integrations.webhook import WebhookSettings
 from switchboard.users.passwords import WeakPassword, hash_password, verify_password
 
@@ -127,7 +127,7 @@ def test_unreadable_fields_are_named() -> None:
 
 
 def test_nested_settings_become_a_json_field() -> None:
-    schema = MarketoAdapter.settings_model.model_json_schema()
+    schema = MarketoSettings.model_json_schema()
     fields = {f.key: f for f in fields_for(schema)}
     assert fields["activities"].kind == "json"
     assert fields["client_secret"].kind == "password"

@@ -24,7 +24,7 @@ from switchboard.integrations.base import Adapter
 from switchboard.integrations.ga4 import DESTINATION as GA4
 from switchboard.integrations.kit.adapter import KitAdapter
 from switchboard.integrations.kit.definition import Destination
-from switchboard.integrations.marketo import MarketoAdapter
+from switchboard.integrations.marketo import DESTINATION as MARKETO
 from switchboard.integrations.pendo import DESTINATION as PENDO
 from switchboard.integrations.sfmc import DESTINATION as SFMC
 from switchboard.integrations.webhook import DESTINATION as WEBHOOK
@@ -35,12 +35,10 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP: Final = "switchboard.integrations"
 
 #: Built-in destinations on the kit.
-BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = (WEBHOOK, PENDO, SFMC, GA4)
+BUILTIN_DESTINATIONS: Final[tuple[Destination[Any], ...]] = (WEBHOOK, PENDO, SFMC, MARKETO, GA4)
 
-#: Built-in adapters written before the kit.
-BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = (
-    MarketoAdapter,
-)
+#: Built-in adapters written before the kit (none now; plugins may still be `Adapter`s).
+BUILTIN_ADAPTERS: Final[tuple[type[Adapter], ...]] = ()
 
 
 def load_adapters(plugins: Iterable[EntryPoint] | None = None) -> dict[str, Adapter]:

@@ -1,6 +1,7 @@
-"""The Marketo destination: leads from identify, custom activities from mapped track events."""
+"""The Marketo destination: leads from identify calls, custom activities from mapped track
+events (`destination.py`)."""
 
-from switchboard.integrations.marketo.adapter import MarketoAdapter
-from switchboard.integrations.marketo.settings import ActivityMapping, MarketoSettings
+from switchboard.integrations.marketo.destination import DESTINATION
+from switchboard.integrations.marketo.settings import MarketoSettings
 
-__all__ = ["ActivityMapping", "MarketoAdapter", "MarketoSettings"]
+__all__ = ["DESTINATION", "MarketoSettings"]

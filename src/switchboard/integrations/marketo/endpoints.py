@@ -28,10 +28,7 @@ CALLS_PER_WINDOW: Final = 100
 WINDOW_SECONDS: Final = 20.0
 MAX_CONCURRENT_CALLS: Final = 10
 
-#: How long to wait, in all, for a call budget or a free slot before giving the events a retry
-#: outcome instead (seconds). Short, so a busy instance delays a send without stalling a worker.
-MAX_LIMIT_WAIT: Final = 5.0
-
-#: A token with less life left than this is renewed before use (seconds), so that it does not
-#: expire between the check and Marketo reading it.
-TOKEN_RENEW_MARGIN: Final = 30.0
+#: How long a lead's id is kept for its lookup value (seconds), so that repeated activities of
+#: one lead skip the lookup call. Lead ids change only when leads are merged or deleted, and an
+#: activity Marketo refuses for an unknown lead (1004) forgets the id and looks it up again.
+LEAD_ID_TTL: Final = 1800.0

@@ -1,4 +1,6 @@
-"""Settings of a Marketo destination; the titles and descriptions are the form's labels and help."""
+"""Settings of a Marketo destination: the instance, its credentials and its limits. What is
+sent (lead fields, custom activities) is the mappings'. The titles and descriptions are the
+form's labels and help."""
 
 from __future__ import annotations
 
@@ -28,29 +30,6 @@ BaseUrl = Annotated[
 ]
 
 
-class ActivityMapping(BaseModel):
-    """How one track event becomes a Marketo custom activity."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    activity_type_id: int = Field(
-        gt=0,
-        title="Activity type id",
-        description="The id of the custom activity type (Admin > Marketo Custom Activities).",
-    )
-    primary_property: NonEmpty = Field(
-        title="Primary attribute property",
-        description="The event property whose value is the activity's primary attribute value. "
-        "An event without it fails.",
-    )
-    attributes: dict[NonEmpty, NonEmpty] = Field(
-        default_factory=dict,
-        title="Attributes",
-        description="Event property → the activity attribute's API name. A dotted property "
-        "(cart.total) reads a nested value.",
-    )
-
-
 class MarketoSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", title="Marketo")
 
@@ -67,24 +46,6 @@ class MarketoSettings(BaseModel):
         min_length=1,
         title="Client secret",
         description="The client secret of that LaunchPoint service.",
-    )
-    lookup_field: NonEmpty = Field(
-        default="email",
-        title="Lookup field",
-        description="The Marketo lead field that finds an existing lead (its dedupe key). The "
-        "event must carry a trait mapped to it.",
-    )
-    trait_mapping: dict[NonEmpty, NonEmpty] = Field(
-        default_factory=dict,
-        title="Trait mapping",
-        description="Trait → Marketo lead field API name, added to (and overriding) the standard "
-        "mapping. userId and anonymousId may be mapped too. Unmapped traits are not sent.",
-    )
-    activities: dict[NonEmpty, ActivityMapping] = Field(
-        default_factory=dict,
-        title="Custom activities",
-        description="Track event name → the custom activity it becomes. Other track events "
-        "fail as rejected.",
     )
     timeout_seconds: float = Field(
         default=30.0,
