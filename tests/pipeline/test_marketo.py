@@ -59,7 +59,7 @@ def order(n: int, event: str = "Order Completed") -> dict[str, Any]:
     }
 
 
-def test_identify_and_track_are_delivered_and_an_unmapped_event_fails(
+def test_identify_and_track_are_delivered_and_an_unmapped_event_is_unsupported(
     pipeline: Pipeline,
 ) -> None:
     with fake_marketo() as marketo:
@@ -70,18 +70,21 @@ def test_identify_and_track_are_delivered_and_an_unmapped_event_fails(
             order(1, "Signed Up"),
             {"type": "page", "userId": "u1", "name": "Home", "messageId": "m-page"},
         )
-        rows = pipeline.wait_statuses(
-            {Status.DELIVERED: 2, Status.FAILED: 1, Status.UNSUPPORTED: 1}, dest["id"]
-        )
+        rows = pipeline.wait_statuses({Status.DELIVERED: 2, Status.UNSUPPORTED: 2}, dest["id"])
         lead = marketo.leads_by("email")["p1@example.com"]
         assert lead["firstName"] == "P1"
         [activity] = marketo.activities
     assert activity["leadId"] == lead["id"]
     assert activity["primaryAttributeValue"] == "o1"
     assert activity["attributes"] == [{"apiName": "orderTotal", "value": 10}]
-    [failed] = [d for d in rows if d.status == Status.FAILED]
-    assert (failed.reason or "").startswith("Message Rejected: no custom activity mapped")
-    assert failed.attempts == 1
+    # A track event no activity mapping's trigger matches is recorded, not sent (the mapping
+    # for "Order Completed" came from the settings' `activities`).
+    unmatched = sorted((d.reason or "") for d in rows if d.status == Status.UNSUPPORTED)
+    assert [r.split(" event (")[0] for r in unmatched] == [
+        "no mapping's trigger matches this page",
+        "no mapping's trigger matches this track",
+    ]
+    assert all(d.attempts == 0 for d in rows if d.status == Status.UNSUPPORTED)
     delivered = [d for d in rows if d.status == Status.DELIVERED]
     recorded = json.dumps([a.exchanges for d in delivered for a in pipeline.attempts(d.id)])
     assert CLIENT_SECRET not in recorded
