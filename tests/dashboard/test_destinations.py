@@ -106,6 +106,11 @@ def test_webhook_from_form_to_issues_replay_and_tester(
     ).click()
     page.get_by_role("button", name="Send test event").click()
     expect(page.locator("#outcome")).to_have_attribute("data-kind", "delivered")
+    # The preset mapping matched, and what it made of the event is shown before the requests.
+    matched = page.locator('#mappings li[data-matched="true"]')
+    expect(matched).to_have_count(1)
+    expect(matched).to_contain_text("Send every event")
+    expect(matched).to_contain_text('"event": "Order Completed"')
     expect(page.locator("#exchange-count")).to_have_text("1 of 2")
     expect(page.locator("#exchange")).to_contain_text(f"POST {sink.url}/first")
     expect(page.locator("#exchange")).to_contain_text("HTTP 200")

@@ -17,6 +17,7 @@
   var prev = document.getElementById("prev");
   var next = document.getElementById("next");
   var holder = document.getElementById("exchange");
+  var mappingsBox = document.getElementById("mappings");
   var exchanges = [];
   var index = 0;
 
@@ -121,9 +122,33 @@
     if (outcome.reason && kind !== "delivered") text += ": " + outcome.reason;
     outcomeBox.textContent = text;
     outcomeBox.setAttribute("data-kind", kind);
+    showMappings(result.mappings);
     exchanges = result.exchanges || [];
     index = 0;
     show();
+  }
+
+  // Which mappings' triggers matched, and the payload each made, before the exchanges.
+  function showMappings(mappings) {
+    mappingsBox.textContent = "";
+    mappingsBox.hidden = !mappings || !mappings.length;
+    if (mappingsBox.hidden) return;
+    mappingsBox.appendChild(el("h3", null, "Mappings"));
+    var list = el("ul", "trail");
+    mappings.forEach(function (m) {
+      var item = el("li");
+      item.setAttribute("data-matched", m.matched ? "true" : "false");
+      var head = el("div", "trail-head");
+      head.appendChild(el("span", "strong", m.name));
+      head.appendChild(el("span", "muted", " " + m.action + " · " + (m.trigger || "")));
+      var state = m.matched ? ((m.outcome && m.outcome.kind) || "sent") : "trigger did not match";
+      head.appendChild(el("span", "pill " + (m.matched ? "pill-on" : "pill-off"), state));
+      item.appendChild(head);
+      if (m.payload_error) item.appendChild(el("div", "muted", m.payload_error));
+      if (m.payload) item.appendChild(el("pre", "code-block", JSON.stringify(m.payload, null, 2)));
+      list.appendChild(item);
+    });
+    mappingsBox.appendChild(list);
   }
 
   prev.addEventListener("click", function () { if (index > 0) { index--; show(); } });
