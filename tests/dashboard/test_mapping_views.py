@@ -4,6 +4,7 @@ And the admin API's connection test, against a fake vendor on loopback."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -15,28 +16,29 @@ from tests.dashboard.conftest import Browserless
 from tests.fakes.ga4 import API_SECRET, MEASUREMENT_ID, FakeGa4
 from tests.fakes.sink import Sink
 from tests.inprocess import InProcessApp
-from tests.integrations.test_plugins import install_plugin
 
 
 def test_trail_and_event_delivery_show_each_mapping(
     dash: InProcessApp, session_client: Browserless
 ) -> None:
-    install_plugin()
     admin = dash.client(headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
     source = admin.post("/api/v1/sources", json={"name": "web"}).json()
     with Sink() as sink:
         dest = admin.post(
             "/api/v1/destinations",
-            json={"name": "echo", "type": "echo", "settings": {"url": sink.url},
+            json={"name": "hook", "type": "webhook", "settings": {"urls": [sink.url]},
                   "source_ids": [source["id"]]},
         ).json()  # fmt: skip
         base = f"/api/v1/destinations/{dest['id']}/mappings"
         presets = admin.get(base).json()
-        assert [m["name"] for m in presets] == ["Track calls", "Identify calls"]
+        assert [m["name"] for m in presets] == ["Send every event"]
+        # Every event but pages, and order ids a second time, as their own small document.
+        preset = f"{base}/{presets[0]['id']}"
+        admin.patch(preset, json={"trigger": 'type != "page"'}).raise_for_status()
         admin.post(
             base,
-            json={"name": "Orders", "action": "post", "trigger": 'event = "Order Completed"',
-                  "mapping": {"body": {"id": {"@path": "$.properties.id"}}}},
+            json={"name": "Orders", "action": "send", "trigger": 'event = "Order Completed"',
+                  "mapping": {"data": {"id": {"@path": "$.properties.id"}}}},
         ).raise_for_status()  # fmt: skip
         batch = {
             "writeKey": source["write_key"],
@@ -54,15 +56,16 @@ def test_trail_and_event_delivery_show_each_mapping(
         deadline = time.monotonic() + 20
         while len(sink.requests) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(sink.requests) == 2  # Track calls and Orders; the page matched nothing
+        assert len(sink.requests) == 2  # the track, twice; the page matched nothing
+        assert {"id": 7} in [json.loads(r.body) for r in sink.requests]
 
     events = admin.get("/api/v1/events", params={"source_id": source["id"]}).json()["data"]
     order = next(e for e in events if e["type"] == "track")
     pane = session_client.http.get(f"/sources/{source['id']}/debugger/events/{order['id']}")
     assert pane.status_code == 200
     assert re.findall(r'data-testid="trail-mapping">([^<]+)<', pane.text) == [
-        "Track calls (post)",
-        "Orders (post)",
+        "Send every event (send)",
+        "Orders (send)",
     ]
     page = session_client.http.get(f"/destinations/{dest['id']}/delivery")
     assert page.status_code == 200
@@ -75,9 +78,8 @@ def test_trail_and_event_delivery_show_each_mapping(
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
     ]
     assert [row for row in rows if row] == [
-        ["Track calls", "post", "1", "0", "0", "0"],
-        ["Identify calls", "post", "0", "0", "0", "0"],
-        ["Orders", "post", "1", "0", "0", "0"],
+        ["Send every event", "send", "1", "0", "0", "0"],
+        ["Orders", "send", "1", "0", "0", "0"],
         ["No mapping", "", "0", "0", "0", "1"],
     ]
 
