@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -218,7 +219,11 @@ def test_two_servers_two_workers_deliver_everything_within_global_limits(
         workers[0].stop_gracefully(30)
         stop_took = time.monotonic() - stopping
 
-        wait_until(lambda: receiver.message_ids() >= sent, 60, "every event delivered")
+        try:
+            wait_until(lambda: receiver.message_ids() >= sent, 60, "every event delivered")
+        except AssertionError:
+            _explain(database_url, workers, len(sent - receiver.message_ids()))
+            raise
         scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
         for process in [*serves, workers[1]]:
             process.stop_gracefully(30)
@@ -244,3 +249,23 @@ def test_two_servers_two_workers_deliver_everything_within_global_limits(
     assert 0 < delivered <= total  # worker-2's own share
     assert sample(scrape, "switchboard_deliveries_open", status="pending") == 0
     assert sample(scrape, "switchboard_queue_jobs", queue="switchboard") == 0
+
+
+def _explain(database_url: str, workers: list[Any], missing: int) -> None:
+    """What the deliveries and the workers said when not everything arrived."""
+    from sqlalchemy import text
+
+    from switchboard.db.engine import make_engine
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT status, count(*), min(next_attempt_at), max(attempts), "
+                "min(lease_until) FROM deliveries GROUP BY status"
+            )
+        ).all()
+    engine.dispose()
+    print(f"{missing} not at the receiver; deliveries: {rows}; now {time.time()}")
+    for worker in workers:
+        print(f"--- {worker.name}:\n" + "\n".join(worker.log_lines()[-40:]))

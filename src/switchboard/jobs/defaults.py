@@ -43,6 +43,9 @@ THROTTLED_RETRY_SECONDS: Final = 1.0
 #: The longest a deliver job sleeps in-line for the rate limiter before giving the worker
 #: back and letting the scheduler retry (seconds).
 MAX_INLINE_RATE_WAIT: Final = 1.0
+#: The longest a job's deliveries are put off for the rate limiter (seconds): a few of its
+#: one-second windows.
+MAX_RATE_REST_SECONDS: Final = 3.0
 #: How many in-line rate-limit waits one chunk may take before the job gives up the worker.
 MAX_RATE_WAITS: Final = 5
 #: Threads of the in-process executor (`switchboard serve` without Redis).

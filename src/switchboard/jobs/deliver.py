@@ -280,5 +280,8 @@ class _Job:
             if wait > defaults.MAX_INLINE_RATE_WAIT:
                 break
             time.sleep(wait)
-        # Give the worker back; the scheduler brings these back when due.
-        raise _Rest(max(wait, 1.0))
+        # Give the worker back; the scheduler brings these back when due. A wait longer than
+        # the rate window means the window is full of reservations still in flight, which the
+        # limiter can only date by their lease (minutes): they settle when their calls end,
+        # so look again soon rather than parking these deliveries for the lease.
+        raise _Rest(min(max(wait, 1.0), defaults.MAX_RATE_REST_SECONDS))
