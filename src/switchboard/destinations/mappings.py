@@ -11,7 +11,7 @@ is not held against the mapping, since no stored event was at hand to show it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -22,7 +22,7 @@ from switchboard.destinations import store
 from switchboard.destinations.models import Destination, DestinationMapping
 from switchboard.integrations.base import Adapter, MappingRef
 from switchboard.integrations.kit.adapter import KitAdapter, compiled
-from switchboard.integrations.kit.definition import Action, MappingSpec
+from switchboard.integrations.kit.definition import Action
 from switchboard.integrations.kit.errors import PayloadInvalid
 from switchboard.integrations.kit.fields import Field, check_payload, default_mapping
 from switchboard.integrations.kit.mapping import MappingError
@@ -201,19 +201,6 @@ class MappingService:
 
     def delete(self, row: DestinationMapping) -> None:
         store.delete_mapping(self.session, row)
-
-    def add_specs(self, destination: Destination, specs: Sequence[MappingSpec]) -> None:
-        """Store presets or converted mappings as they are (they are the kit's own)."""
-        for spec in specs:
-            store.add_mapping(
-                self.session,
-                destination,
-                name=spec.name,
-                action=spec.action,
-                trigger=spec.trigger,
-                mapping=spec.mapping,
-                enabled=spec.enabled,
-            )
 
     def get(self, destination: Destination, mapping_id: int) -> DestinationMapping | None:
         for row in destination.mappings:
