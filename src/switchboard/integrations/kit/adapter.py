@@ -52,13 +52,17 @@ def compiled(mapping: dict[str, Any]) -> CompiledMapping:
 
 
 def payload_for(
-    action: Action[Any], mapping: dict[str, Any], event: dict[str, Any]
+    action: Action[Any],
+    mapping: dict[str, Any] | CompiledMapping,
+    event: dict[str, Any],
 ) -> dict[str, Any]:
-    """What `mapping` makes of `event`, checked against `action`'s fields.
+    """What `mapping` (or its compiled form) makes of `event`, checked against `action`'s
+    fields.
 
     Raises `PayloadInvalid` naming where the mapping or a field failed."""
     try:
-        produced = compiled(mapping).evaluate(event)
+        program = mapping if isinstance(mapping, CompiledMapping) else compiled(mapping)
+        produced = program.evaluate(event)
     except MappingError as exc:
         where = exc.errors[0].pointer if exc.errors else None
         raise PayloadInvalid(f"the mapping failed on this event: {exc}", field=where) from None
@@ -116,7 +120,9 @@ class KitAdapter(Adapter):
             )
         ctx = self.context(settings, context.http, context.limiter, context.scope)
         results: dict[int, Result] = {}
-        ready: list[_Ready] = []  # index, action, payload, mapping
+        ready: list[_Ready] = []
+        # Each mapping is looked up in the compile cache once per send, not once per event.
+        programs: dict[int, CompiledMapping | dict[str, Any]] = {}
         for index, message in enumerate(messages):
             ref = message.mapping
             action = self.destination.action(ref.action) if ref is not None else None
@@ -128,7 +134,12 @@ class KitAdapter(Adapter):
                 results[index] = Result(message.delivery_id, outcome)
                 continue
             try:
-                payload = payload_for(action, ref.mapping, message.event)
+                if ref.id not in programs:
+                    try:
+                        programs[ref.id] = compiled(ref.mapping)
+                    except MappingError:
+                        programs[ref.id] = ref.mapping  # payload_for names the problem
+                payload = payload_for(action, programs[ref.id], message.event)
             except PayloadInvalid as exc:
                 results[index] = Result(message.delivery_id, exc.outcome)
                 continue
