@@ -168,3 +168,34 @@ def test_a_finished_delivery_is_never_resent(jobs: Jobs) -> None:
     assert deliver(jobs.ctx, hook, [delivery_id]) == 0
     assert jobs.hook.requests == []
     assert jobs.attempts(delivery_id) == []
+
+
+def test_a_delivery_whose_mapping_was_deleted_fails_and_is_counted(jobs: Jobs) -> None:
+    from sqlalchemy import func, select
+
+    from switchboard.deliveries.rollups import DeliveryRollup
+    from switchboard.destinations.models import DestinationMapping
+
+    hook, ids = _routed(jobs, 2)
+    with jobs.ctx.sessions() as session:  # the preset the deliveries were routed to
+        session.query(DestinationMapping).delete()
+        session.commit()
+
+    assert deliver(jobs.ctx, hook, ids) == 2
+
+    assert jobs.hook.requests == []
+    deliveries = jobs.deliveries()
+    assert {(d.status, d.code, d.reason, d.attempts) for d in deliveries} == {
+        (Status.FAILED, "mapping_deleted", "its mapping was deleted before it was sent", 1)
+    }
+    [attempt] = jobs.attempts(ids[0])
+    assert (attempt.outcome, attempt.exchanges) == ("failed", [])
+    with jobs.ctx.sessions() as session:  # what event delivery counts as failed
+        failed = session.scalar(
+            select(func.sum(DeliveryRollup.total)).where(
+                DeliveryRollup.status == Status.FAILED,
+                DeliveryRollup.code == "mapping_deleted",
+                DeliveryRollup.span == 60,
+            )
+        )
+    assert failed == 2

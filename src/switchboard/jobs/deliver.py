@@ -23,12 +23,21 @@ from switchboard.deliveries.status import AttemptOutcome, Status
 from switchboard.deliveries.store import Claimed, ClaimStore, job_connection, open_claims
 from switchboard.destinations.mappings import ref
 from switchboard.destinations.models import Destination
-from switchboard.integrations.base import Adapter, MappingRef, Message, Result, SendContext
+from switchboard.integrations.base import (
+    Adapter,
+    MappingRef,
+    Message,
+    Outcome,
+    Result,
+    SendContext,
+)
 from switchboard.jobs import defaults
 from switchboard.jobs.context import JobContext
 from switchboard.jobs.retry import RetryPolicy, Verdict
 
 log = logging.getLogger(__name__)
+
+MAPPING_DELETED = "its mapping was deleted before it was sent"
 
 
 def _outcomes(
@@ -239,18 +248,22 @@ class _Job:
                 self.ctx.limiter.settle(self.destination_id, token)
 
     def _send_now(self, held: list[Claimed]) -> int:
-        gone = [h.id for h in held if h.mapping_id and h.mapping_id not in self.mappings]
-        if gone:
-            # Routed to a mapping deleted since: nothing says what to send.
-            self.store.finish(gone, Status.FAILED, "its mapping was deleted before it was sent")
-            held = [h for h in held if h.id not in set(gone)]
-            if not held:
-                return 0
+        # Routed to a mapping deleted since: nothing says what to send. They fail like any
+        # refused event (an attempt row, the event-delivery counts), without a request.
+        gone = [
+            Result(h.id, Outcome.permanent(MAPPING_DELETED, "mapping_deleted"))
+            for h in held
+            if h.mapping_id and h.mapping_id not in self.mappings
+        ]
+        gone_ids = {result.delivery_id for result in gone}
         messages = [
-            Message(h.id, h.payload, h.options, self.mappings.get(h.mapping_id)) for h in held
+            Message(h.id, h.payload, h.options, self.mappings.get(h.mapping_id))
+            for h in held
+            if h.id not in gone_ids
         ]
         try:
-            results = self.adapter.send(self.settings, messages, self.context)
+            results = self.adapter.send(self.settings, messages, self.context) if messages else []
+            results += gone
         except Exception as exc:  # a bug in the adapter: keep the events, retry later
             # The message of an adapter's exception may quote its settings (secrets), so
             # neither the log nor the stored reason carries it: the type and where it raised.
