@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+import orjson
 from sqlalchemy.orm import Session
 
 from switchboard.db.changes import KEEP
@@ -33,6 +34,9 @@ MAX_MAPPINGS: Final = 50
 """Per destination: each mapping runs for every event routed to the destination."""
 
 MAX_TRIGGER_LENGTH: Final = 2000
+
+MAX_MAPPING_BYTES: Final = 64 * 1024
+"""A field mapping's JSON, at most: it is loaded with its destination by every deliver job."""
 
 
 class MappingProblem(ValueError):
@@ -88,6 +92,11 @@ def check_mapping(
     against the action's fields; raises `MappingProblem` naming the field at fault."""
     if not isinstance(mapping, dict):
         raise MappingProblem("mapping: must be a JSON object")
+    if len(orjson.dumps(mapping)) > MAX_MAPPING_BYTES:
+        raise MappingProblem(
+            f"mapping: larger than {MAX_MAPPING_BYTES // 1024} KiB of JSON",
+            errors=[_error("mapping", "is too large")],
+        )
     try:
         program = compiled(mapping)
     except MappingError as exc:
