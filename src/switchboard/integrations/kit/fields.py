@@ -175,29 +175,16 @@ def _coerce(kind: str, value: Any) -> Any:
             return _number_text(value)
         return _INVALID
     if kind in ("number", "integer"):
-        number: Any = value
-        if isinstance(value, bool):
-            number = int(value)
-        elif isinstance(value, str):
-            try:
-                number = float(value) if value.strip() else _INVALID
-            except ValueError:
-                return _INVALID
-            if number is not _INVALID and not math.isfinite(number):
-                return _INVALID
-        if not isinstance(number, int | float) or isinstance(number, bool):
+        number = _as_number(value)
+        if number is None:
             return _INVALID
-        if kind == "integer":
-            if isinstance(number, float):
-                if not number.is_integer():
-                    return _INVALID
+        if kind == "integer" or isinstance(value, str):
+            # "12" reads as 12, not 12.0; an integer field takes 3.0 as 3 but not 3.5.
+            if isinstance(number, float) and number.is_integer():
                 return int(number)
-            return number
-        return (
-            int(number)
-            if isinstance(number, float) and number.is_integer() and isinstance(value, str)
-            else number
-        )
+            if kind == "integer" and isinstance(number, float):
+                return _INVALID
+        return number
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -209,6 +196,23 @@ def _coerce(kind: str, value: Any) -> Any:
     if kind == "object":
         return value if isinstance(value, dict) else _INVALID
     return _INVALID
+
+
+def _as_number(value: Any) -> int | float | None:
+    """`value` as a finite number (true is 1, "2.5" is 2.5); None when it is not one."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str) and value.strip():
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
 
 
 def _is_datetime(value: str) -> bool:
